@@ -1,0 +1,3 @@
+"""Artifacts API routes, mounted under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""What every API view shares: the error shape, staff-and-model permissions, and cursor pages."""

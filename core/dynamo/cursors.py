@@ -1,0 +1,43 @@
+"""Opaque paging cursors: DynamoDB's LastEvaluatedKey, signed with SECRET_KEY.
+
+The signature's salt names the listing (table, index, filter), so a cursor that was tampered
+with, or issued for another listing, is refused with InvalidCursor (a 400) before DynamoDB sees it.
+"""
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from django.core import signing
+
+from core.errors import InvalidCursor
+
+MAX_CURSOR_LENGTH = 4096
+_ALLOWED_TYPES = {"S", "N"}
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any], scope: str) -> str:
+    serializer = TypeSerializer()
+    wire = {name: serializer.serialize(value) for name, value in last_evaluated_key.items()}
+    return signing.dumps(wire, salt=_salt(scope), compress=True)
+
+
+def decode_cursor(cursor: str, scope: str) -> dict[str, Any]:
+    if not isinstance(cursor, str) or not cursor or len(cursor) > MAX_CURSOR_LENGTH:
+        raise InvalidCursor("The cursor is invalid.")
+    try:
+        wire = signing.loads(cursor, salt=_salt(scope))
+    except (signing.BadSignature, ValueError, UnicodeError) as err:
+        raise InvalidCursor("The cursor is invalid or was issued for another listing.") from err
+    if not isinstance(wire, dict) or not wire:
+        raise InvalidCursor("The cursor is invalid.")
+    deserializer = TypeDeserializer()
+    key = {}
+    for name, typed in wire.items():
+        if not (isinstance(typed, dict) and len(typed) == 1 and next(iter(typed)) in _ALLOWED_TYPES):
+            raise InvalidCursor("The cursor is invalid.")
+        key[name] = deserializer.deserialize(typed)
+    return key
+
+
+def _salt(scope: str) -> str:
+    return f"core.dynamo.cursor:{scope}"

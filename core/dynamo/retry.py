@@ -1,0 +1,28 @@
+"""Read-modify-write without lost updates: the write is conditional on what was read, and the
+whole read-modify-write is retried a bounded number of times when another writer got there first."""
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from core.errors import ConditionFailed, Conflict
+
+T = TypeVar("T")
+
+DEFAULT_ATTEMPTS = 8
+
+
+def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = DEFAULT_ATTEMPTS) -> T:
+    """Call `attempt` (which reads, then writes conditionally) until its write is accepted.
+
+    Raises Conflict (409) when other writers kept changing the item `attempts` times in a row.
+    """
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except ConditionFailed:
+            if number == attempts:
+                break
+            time.sleep(random.uniform(0, 0.005 * 2**number))  # jittered backoff, at most ~1.3 s in all
+    raise Conflict(f"{what} was changed by other writers {attempts} times in a row; try again.")

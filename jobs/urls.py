@@ -1,0 +1,3 @@
+"""Jobs API routes, mounted under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Projects API routes, mounted under /api/."""
+
+urlpatterns: list = []

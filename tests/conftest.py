@@ -1,0 +1,119 @@
+"""Shared fixtures: AWS on moto (in-process for speed, a moto server for end-to-end), users with
+permissions, and a Playwright browser on Debian's chromium."""
+
+import logging
+import os
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+
+import pytest
+import requests
+from django.contrib.auth.models import Permission
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from core import bootstrap
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def aws():
+    """DynamoDB and S3 on moto's in-process mock, with the three tables and the bucket created."""
+    with mock_aws():
+        bootstrap.ensure()
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def point_settings_at(settings, endpoint: str) -> None:
+    settings.AWS_ENDPOINT_URL = endpoint
+    settings.AWS_ENDPOINT_URL_DYNAMODB = endpoint
+    settings.AWS_ENDPOINT_URL_S3 = endpoint
+    storages = {name: dict(spec) for name, spec in settings.STORAGES.items()}
+    storages["execution_steps"]["OPTIONS"] = {**storages["execution_steps"]["OPTIONS"], "endpoint_url": endpoint}
+    settings.STORAGES = storages  # the setting_changed signal drops cached storage instances
+
+
+@pytest.fixture
+def aws_server(moto_server, settings):
+    """AWS over HTTP on a moto server (reset for each test), tables and bucket created."""
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    point_settings_at(settings, moto_server)
+    bootstrap.ensure()
+    yield moto_server
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """make_user("name", perms=["projects.view_project"], staff=True) -> user (password "pw")."""
+
+    def make(username="staff", *, perms=(), staff=True, superuser=False):
+        user = django_user_model.objects.create_user(
+            username=username, password="pw", is_staff=staff, is_superuser=superuser
+        )
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        return django_user_model.objects.get(pk=user.pk)  # fresh permission cache
+
+    return make
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", staff=True, superuser=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def admin_page(page, live_server, aws_server, superuser):
+    """A browser page logged into the admin as a superuser, on a live server backed by moto's server."""
+    log_in(page, live_server.url, "root")
+    return page
+
+
+def log_in(page, base_url: str, username: str, password: str = "pw") -> None:
+    page.goto(f"{base_url}/admin/login/?next=/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base_url}/admin/")
