@@ -98,6 +98,22 @@ def create_bucket(bucket: str) -> None:
                 "RestrictPublicBuckets": True,
             },
         )
+        # Versions let a failed job write undo its upload of execution steps over the previous
+        # ones; previous versions expire after a week.
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        client.put_bucket_lifecycle_configuration(
+            Bucket=bucket,
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "expire-previous-versions",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": ""},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+                    }
+                ]
+            },
+        )
 
 
 def ensure() -> list[str]:

@@ -1,0 +1,136 @@
+"""Offloaded execution steps in S3, through django-storages.
+
+One object per job at `jobs/{job_id}/execution_steps.json`: private, JSON, written by us
+uncompressed; read as plain or gzip-compressed JSON (older writers and other services use both).
+"""
+
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from botocore.exceptions import ClientError
+
+from core.dynamo.errors import error_code
+from core.errors import InvalidInput
+from core.storage import PrivateS3Storage, s3_errors, s3_storage
+
+KEY_PREFIX = "jobs/"
+KEY_SUFFIX = "/execution_steps.json"
+# A job id becomes one S3 path segment: no "/", no "..", nothing that needs escaping.
+SAFE_JOB_ID = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._:@=+-]{1,255}$")
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class StepsUnreadable(Exception):
+    """The object exists but does not hold a JSON list of step objects."""
+
+
+class StepsMissing(Exception):
+    """No object at the key (S3 answered 404)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    last_modified: datetime | None = None
+    version_id: str | None = None  # set when the bucket keeps versions
+
+
+def validate_job_id(job_id: str) -> str:
+    if not isinstance(job_id, str) or not SAFE_JOB_ID.match(job_id):
+        raise InvalidInput(
+            "A job id is 1-255 characters of letters, digits and . _ : @ = + - "
+            "(it names an S3 path segment: no '/', no '..')."
+        )
+    return job_id
+
+
+def steps_key(job_id: str) -> str:
+    return f"{KEY_PREFIX}{validate_job_id(job_id)}{KEY_SUFFIX}"
+
+
+def encode_steps(steps: list) -> bytes:
+    return json.dumps(steps, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def decode_steps(body: bytes, *, content_encoding: str | None = None) -> list[dict]:
+    """Parse an object's body; gzip is recognised by its header or by its magic bytes."""
+    if (content_encoding or "").lower() == "gzip" or body[:2] == GZIP_MAGIC:
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError) as err:
+            raise StepsUnreadable(f"not valid gzip: {err}") from err
+    try:
+        steps = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise StepsUnreadable(f"not UTF-8 text: {err}") from err
+    except json.JSONDecodeError as err:
+        raise StepsUnreadable(f"not valid JSON: {err}") from err
+    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+        raise StepsUnreadable("JSON is not a list of step objects")
+    return steps
+
+
+class ExecutionStepsStore:
+    def __init__(self, storage: PrivateS3Storage | None = None):
+        self.storage = storage if storage is not None else s3_storage()
+
+    @property
+    def bucket(self) -> str:
+        return self.storage.bucket_name
+
+    def save(self, job_id: str, steps: list) -> StoredObject:
+        """Upload the steps (one PutObject on the storage's connection, so that the new version's
+        id, when the bucket keeps versions, comes back with the write itself)."""
+        key = steps_key(job_id)
+        body = encode_steps(steps)
+        with s3_errors(self.bucket):
+            response = self.storage.s3_client().put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json"
+            )
+        version_id = response.get("VersionId")
+        return StoredObject(key=key, size=len(body), version_id=None if version_id in (None, "null") else version_id)
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Drop one version, so that the one before it is current again (an undo of `save`)."""
+        with s3_errors(self.bucket):
+            self.storage.s3_client().delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+
+    def load(self, key: str) -> list[dict]:
+        """The steps at `key`. Raises StepsMissing (404), StepsUnreadable (bad content), or
+        Unavailable (S3 unreachable, forbidden or throttling: never taken for "missing")."""
+        try:
+            with s3_errors(self.bucket):
+                response = self.storage.bucket.Object(key).get()
+                body = response["Body"].read()
+        except ClientError as err:
+            if error_code(err) in {"NoSuchKey", "404"}:
+                raise StepsMissing(f"no object at s3://{self.bucket}/{key}") from err
+            raise
+        return decode_steps(body, content_encoding=response.get("ContentEncoding"))
+
+    def head(self, key: str) -> StoredObject | None:
+        """Size and age of the object, or None when S3 answers 404 (403 raises Unavailable)."""
+        try:
+            with s3_errors(self.bucket):
+                response = self.storage.s3_client().head_object(Bucket=self.bucket, Key=key)
+        except ClientError as err:
+            if error_code(err) in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        return StoredObject(key=key, size=response["ContentLength"], last_modified=response.get("LastModified"))
+
+    def delete(self, key: str) -> None:
+        with s3_errors(self.bucket):
+            self.storage.delete(key)
+
+    def list_objects(self, prefix: str = KEY_PREFIX) -> Iterator[StoredObject]:
+        paginator = self.storage.s3_client().get_paginator("list_objects_v2")
+        with s3_errors(self.bucket):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for entry in page.get("Contents", []):
+                    yield StoredObject(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
