@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
     "core",
     "projects",
     "jobs",
@@ -145,6 +146,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, jobs, artifacts and stale-key repairs stored in DynamoDB and S3.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Production hardening (active when DEBUG is off) ---
