@@ -1,3 +1,10 @@
 """Projects API routes, mounted under /api/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import ProjectViewSet
+
+router = SimpleRouter()
+router.register("projects", ProjectViewSet, basename="project")
+
+urlpatterns = router.urls

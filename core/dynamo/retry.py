@@ -11,6 +11,7 @@ from core.errors import ConditionFailed, Conflict
 T = TypeVar("T")
 
 DEFAULT_ATTEMPTS = 8
+MAX_WAIT_SECONDS = 0.5  # caps each wait, so that callers may allow many attempts
 
 
 def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = DEFAULT_ATTEMPTS) -> T:
@@ -24,5 +25,5 @@ def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = DE
         except ConditionFailed:
             if number == attempts:
                 break
-            time.sleep(random.uniform(0, 0.005 * 2**number))  # jittered backoff, at most ~1.3 s in all
+            time.sleep(random.uniform(0, min(0.005 * 2**number, MAX_WAIT_SECONDS)))  # capped, jittered backoff
     raise Conflict(f"{what} was changed by other writers {attempts} times in a row; try again.")

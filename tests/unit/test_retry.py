@@ -1,5 +1,6 @@
 import pytest
 
+from core.dynamo import retry
 from core.dynamo.retry import retry_on_conflict
 from core.errors import ConditionFailed, Conflict
 
@@ -39,3 +40,15 @@ def test_other_errors_are_not_retried():
     with pytest.raises(ValueError):
         retry_on_conflict(attempt, what="x")
     assert len(calls) == 1
+
+
+def test_each_wait_is_capped_so_many_attempts_stay_bounded(monkeypatch):
+    waits = []
+    monkeypatch.setattr(retry.time, "sleep", waits.append)
+
+    def attempt():
+        raise ConditionFailed("changed")
+
+    with pytest.raises(Conflict):
+        retry_on_conflict(attempt, what="x", attempts=20)
+    assert len(waits) == 19 and max(waits) <= retry.MAX_WAIT_SECONDS

@@ -1,0 +1,40 @@
+"""Timestamps as the AgentProjects items hold them: ISO 8601 strings in UTC with a `Z`."""
+
+from datetime import UTC, datetime
+
+
+def utc_iso(moment: datetime) -> str:
+    """`2025-11-23T12:05:00Z` (fractions of a second kept when there are any); naive means UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def utc_now_iso() -> str:
+    return utc_iso(datetime.now(UTC))
+
+
+def parse_time(value: object) -> datetime | None:
+    """The moment an upstream timestamp names, or None when it is absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def format_duration(seconds: float) -> str:
+    """A short human duration: `45s`, `4m 12s`, `1h 03m`, `2d 4h`."""
+    total = max(int(round(seconds)), 0)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"

@@ -1,0 +1,137 @@
+import json
+from decimal import Decimal
+
+import pytest
+
+from core.errors import Conflict, NotFound
+from projects.snapshot import MAP, STRING, encode, read_snapshot, replace_stage_artifacts, update_stage
+
+DOCUMENT = {
+    "total": 2,
+    "completed": 1,
+    "pipeline_version": "v7",  # unknown to us: must survive every write
+    "stages": [
+        {
+            "stage": "requirements_analyzer",
+            "stage_number": 1,
+            "stage_name": "需求分析",
+            "status": "completed",
+            "output_data": {"artifacts": ["docs/requirements.md"], "summary": "ok"},
+            "logs": ["started", {"level": "info", "message": "done"}],
+            "started_at": "2025-11-23T12:00:00Z",
+            "completed_at": "2025-11-23T12:04:10Z",
+            "worker": "celery@host-3",
+        },
+        {"stage": "prompt_engineer", "stage_number": 4, "stage_name": "提示词工程", "status": "pending"},
+    ],
+}
+
+
+def test_the_json_string_form_parses_into_typed_stages():
+    reading = read_snapshot(json.dumps(DOCUMENT))
+    assert reading.form == STRING and reading.error is None
+    first, second = reading.snapshot.stages
+    assert (first.stage, first.stage_name, first.stage_number) == ("requirements_analyzer", "需求分析", 1)
+    assert first.artifacts == ("docs/requirements.md",)
+    assert first.logs[1] == {"level": "info", "message": "done"}
+    assert second.label == "提示词工程" and second.artifacts == () and second.logs == ()
+    assert reading.snapshot.progress == (1, 2)
+
+
+def test_the_map_form_with_decimals_parses_the_same():
+    stored = json.loads(json.dumps(DOCUMENT), parse_int=Decimal)
+    reading = read_snapshot(stored)
+    assert reading.form == MAP and reading.error is None
+    assert reading.snapshot.stages[1].stage_number == 4
+    assert reading.snapshot.total == 2 and isinstance(reading.snapshot.total, int)
+
+
+def test_missing_fields_are_tolerated_and_counters_fall_back_to_the_stages():
+    reading = read_snapshot({"stages": [{"status": "completed"}, {}]})
+    assert reading.error is None
+    assert [stage.label for stage in reading.snapshot.stages] == ["Stage 1", "Stage 2"]
+    assert reading.snapshot.progress == (1, 2)
+    assert read_snapshot("{}").snapshot.stages == ()
+
+
+def test_an_absent_snapshot_is_neither_an_error_nor_a_snapshot():
+    reading = read_snapshot(None)
+    assert reading.missing and reading.error is None and reading.snapshot is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "message"),
+    [
+        ('{"stages": [', "invalid JSON"),
+        ("", "invalid JSON"),
+        ('{"total": NaN, "stages": []}', "NaN is not a JSON number"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('"just text"', "expected an object"),
+        ('{"stages": {"a": 1}}', "'stages' must be a list"),
+        ('{"stages": ["x"]}', "stages[0] must be an object"),
+        ('{"stages": [{"status": 3}]}', "stages[0].status must be a string"),
+        ('{"stages": [{"output_data": []}]}', "stages[0].output_data must be an object"),
+        ('{"stages": [{"output_data": {"artifacts": "a.txt"}}]}', "stages[0].output_data.artifacts must be a list"),
+        ('{"stages": [{"output_data": {"artifacts": ["a", 1]}}]}', "artifacts must hold strings only"),
+        ('{"stages": [{"logs": "line"}]}', "stages[0].logs must be a list"),
+        ('{"total": "6", "stages": []}', "total must be an integer"),
+        ('{"total": true, "stages": []}', "total must be an integer"),
+        ({"completed": Decimal("2.5"), "stages": []}, "completed must be an integer"),
+        (["not", "a", "map"], "expected a JSON string or a map"),
+        (Decimal(3), "expected a JSON string or a map"),
+    ],
+)
+def test_a_malformed_snapshot_is_an_error_value_not_an_exception(stored, message):
+    reading = read_snapshot(stored)
+    assert reading.snapshot is None and reading.document is None
+    assert message in reading.error
+    assert reading.stored is stored
+
+
+def test_replacing_artifacts_keeps_every_other_field_and_recounts():
+    changed = replace_stage_artifacts(DOCUMENT, "requirements_analyzer", ["a.md", "b.md"])
+    stage = changed["stages"][0]
+    assert stage["output_data"] == {"artifacts": ["a.md", "b.md"], "summary": "ok"}
+    assert stage["worker"] == "celery@host-3" and changed["pipeline_version"] == "v7"
+    assert (changed["total"], changed["completed"]) == (2, 1)
+    assert DOCUMENT["stages"][0]["output_data"]["artifacts"] == ["docs/requirements.md"]  # input untouched
+
+
+def test_replacing_artifacts_creates_output_data_where_absent():
+    changed = replace_stage_artifacts(DOCUMENT, "prompt_engineer", ["prompts/agent.yaml"])
+    assert changed["stages"][1]["output_data"] == {"artifacts": ["prompts/agent.yaml"]}
+
+
+def test_stages_are_matched_by_identifier_not_by_display_name():
+    with pytest.raises(NotFound) as caught:
+        replace_stage_artifacts(DOCUMENT, "提示词工程", ["x"])
+    assert "'prompt_engineer'" in caught.value.detail  # the message lists the identifiers
+
+
+def test_updating_a_stage_sets_fields_appends_logs_and_keeps_counters_true():
+    changed = update_stage(
+        DOCUMENT, "prompt_engineer", fields={"status": "completed", "error": None}, new_logs=["one", "two"]
+    )
+    stage = changed["stages"][1]
+    assert stage["status"] == "completed" and stage["error"] is None and stage["logs"] == ["one", "two"]
+    assert (changed["total"], changed["completed"]) == (2, 2)
+    again = update_stage(changed, "prompt_engineer", fields={}, new_logs=["three"])
+    assert again["stages"][1]["logs"] == ["one", "two", "three"]
+
+
+def test_counters_that_lied_are_corrected_on_write():
+    document = {"total": 9, "completed": 7, "stages": [{"stage": "a", "status": "running"}]}
+    changed = update_stage(document, "a", fields={"status": "failed"})
+    assert (changed["total"], changed["completed"]) == (1, 0)
+
+
+def test_an_identifier_that_appears_twice_is_refused():
+    document = {"stages": [{"stage": "a"}, {"stage": "a"}]}
+    with pytest.raises(Conflict, match="appears 2 times"):
+        replace_stage_artifacts(document, "a", [])
+
+
+def test_each_form_is_encoded_back_as_it_came_with_non_ascii_as_utf8():
+    as_string = encode(DOCUMENT, STRING)
+    assert isinstance(as_string, str) and "需求分析" in as_string and json.loads(as_string) == DOCUMENT
+    assert encode(DOCUMENT, MAP) is DOCUMENT
