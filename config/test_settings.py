@@ -15,3 +15,6 @@ from config.settings import *  # noqa: E402,F403
 
 # Fail fast when a test forgets to point AWS at moto, instead of retrying a real endpoint.
 AWS_MAX_ATTEMPTS = 1
+
+# Tests create many users; a fast hasher keeps the suite quick (never used outside tests).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

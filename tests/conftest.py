@@ -3,6 +3,7 @@ permissions, and a Playwright browser on Debian's chromium."""
 
 import logging
 import os
+import threading
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
@@ -10,7 +11,9 @@ import pytest
 import requests
 from django.contrib.auth.models import Permission
 from moto import mock_aws
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from core import bootstrap
 
@@ -60,6 +63,37 @@ def aws_server(moto_server, settings):
     point_settings_at(settings, moto_server)
     bootstrap.ensure()
     yield moto_server
+
+
+@pytest.fixture(scope="session")
+def atomic_moto_server():
+    """A moto server that handles one request at a time.
+
+    DynamoDB applies each conditional write atomically; moto checks the condition and applies the
+    update as separate steps, so under parallel requests two writers can pass the same condition.
+    Serving one request at a time restores the per-request atomicity that concurrency tests need,
+    while client threads still interleave freely between their reads and writes.
+    """
+    server = make_server(
+        "127.0.0.1",
+        0,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=False,
+        request_handler=MotoRequestHandler,
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def atomic_aws(atomic_moto_server, settings):
+    """AWS on the one-request-at-a-time moto server, reset, tables and bucket created."""
+    requests.post(f"{atomic_moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    point_settings_at(settings, atomic_moto_server)
+    bootstrap.ensure()
 
 
 @pytest.fixture

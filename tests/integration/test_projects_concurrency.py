@@ -13,41 +13,13 @@ import threading
 from collections import Counter
 
 import pytest
-import requests
 from django.conf import settings
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
 
-from core import bootstrap
 from core.dynamo.connection import dynamodb_table, watch_calls
 from projects import services
 from projects.gateway import ProjectsGateway
-from tests.conftest import point_settings_at
 
 WRITERS = 20
-
-
-@pytest.fixture(scope="module")
-def atomic_moto_server():
-    server = make_server(
-        "127.0.0.1",
-        0,
-        DomainDispatcherApplication(create_backend_app),
-        threaded=False,
-        request_handler=MotoRequestHandler,
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join()
-
-
-@pytest.fixture
-def atomic_aws(atomic_moto_server, settings):
-    requests.post(f"{atomic_moto_server}/moto-api/reset", timeout=10).raise_for_status()
-    point_settings_at(settings, atomic_moto_server)
-    bootstrap.ensure()
 
 
 def stored_document(project_id: str):
