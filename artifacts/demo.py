@@ -8,7 +8,7 @@ from core.errors import NotFound
 
 from .gateway import ArtifactFields, ArtifactGateway
 from .names import normalize_name
-from .services import artifact_create, artifact_delete, artifact_id_for_url
+from .services import ArtifactContent, artifact_create, artifact_delete, artifact_id_for_url
 
 HF = "https://huggingface.co"
 DATASETS = {
@@ -24,114 +24,85 @@ CODE = {
 }
 
 
-def _rating(name: str, net: float, **scores: float) -> dict:
+SCORED = ("ramp_up_time", "bus_factor", "performance_claims", "license", "dataset_and_code_score", "dataset_quality")
+DEVICES = ("raspberry_pi", "jetson_nano", "desktop_pc", "aws_server")
+
+
+def _rating(name: str, net: float, scores: tuple[float, ...], sizes: tuple[float, ...], **more: float) -> dict:
+    """A rating as the registry's rater writes it: each score with its latency in seconds."""
     rating = {"name": name, "category": "MODEL", "net_score": net, "net_score_latency": 0.184}
-    for index, (metric, score) in enumerate(scores.items()):
-        rating[metric] = score
+    values = {**dict(zip(SCORED, scores, strict=True)), **more, "size_score": dict(zip(DEVICES, sizes, strict=True))}
+    for index, (metric, value) in enumerate(values.items()):
+        rating[metric] = value
         rating[f"{metric}_latency"] = round(0.021 + 0.013 * index, 3)
     return rating
 
 
+# name, url, linked dataset, linked code, rating
 MODELS = [
-    {
-        "name": "bert-base-uncased",
-        "url": f"{HF}/google-bert/bert-base-uncased",
-        "dataset": "bookcorpus",
-        "code": "google-research/bert",
-        "rating": _rating(
+    (
+        "bert-base-uncased",
+        f"{HF}/google-bert/bert-base-uncased",
+        "bookcorpus",
+        "google-research/bert",
+        _rating(
             "bert-base-uncased",
             0.83,
-            ramp_up_time=0.9,
-            bus_factor=0.75,
-            performance_claims=0.92,
-            license=1.0,
-            dataset_and_code_score=1.0,
-            dataset_quality=0.82,
+            (0.9, 0.75, 0.92, 1.0, 1.0, 0.82),
+            (0.2, 0.45, 0.9, 1.0),
             code_quality=0.71,
             reproducibility=0.5,
             reviewedness=0.64,
             tree_score=0.8,
-            size_score={"raspberry_pi": 0.2, "jetson_nano": 0.45, "desktop_pc": 0.9, "aws_server": 1.0},
         ),
-    },
-    {
-        "name": "DistilBERT base uncased (distilled SQuAD)",
-        "url": f"{HF}/distilbert/distilbert-base-uncased-distilled-squad",
-        "dataset": "squad",
-        "code": None,
-        "rating": _rating(
-            "distilbert-base-uncased-distilled-squad",
-            0.71,
-            ramp_up_time=0.85,
-            bus_factor=0.5,
-            performance_claims=0.8,
-            license=1.0,
-            dataset_and_code_score=0.5,
-            dataset_quality=0.9,
-            code_quality=0.4,
-            size_score={"raspberry_pi": 0.55, "jetson_nano": 0.75, "desktop_pc": 1.0, "aws_server": 1.0},
-        ),
-    },
-    {
-        "name": "whisper-tiny",
-        "url": f"{HF}/openai/whisper-tiny",
-        "dataset": "librispeech_asr",
-        "code": "openai/whisper",
-        "rating": _rating(
-            "whisper-tiny",
-            0.78,
-            ramp_up_time=0.8,
-            bus_factor=0.9,
-            performance_claims=0.85,
-            license=1.0,
-            dataset_and_code_score=1.0,
-            dataset_quality=0.77,
-            code_quality=0.83,
-            size_score={"raspberry_pi": 0.9, "jetson_nano": 1.0, "desktop_pc": 1.0, "aws_server": 1.0},
-        ),
-    },
-    {
-        "name": "ResNet-50",
-        "url": f"{HF}/microsoft/resnet-50",
-        "dataset": "imagenet-1k",
-        "code": "pytorch/vision",
-        "rating": _rating(
-            "resnet-50",
-            0.66,
-            ramp_up_time=0.7,
-            bus_factor=0.35,
-            performance_claims=0.75,
-            license=1.0,
-            dataset_and_code_score=1.0,
-            dataset_quality=0.6,
-            code_quality=0.9,
-            size_score={"raspberry_pi": 0.6, "jetson_nano": 0.8, "desktop_pc": 1.0, "aws_server": 1.0},
-        ),
-    },
+    ),
+    (
+        "DistilBERT base uncased (distilled SQuAD)",
+        f"{HF}/distilbert/distilbert-base-uncased-distilled-squad",
+        "squad",
+        None,
+        _rating("distilbert-base-uncased-distilled-squad", 0.71, (0.85, 0.5, 0.8, 1.0, 0.5, 0.9), (0.55, 0.75, 1, 1)),
+    ),
+    (
+        "whisper-tiny",
+        f"{HF}/openai/whisper-tiny",
+        "librispeech_asr",
+        "openai/whisper",
+        _rating("whisper-tiny", 0.78, (0.8, 0.9, 0.85, 1.0, 1.0, 0.77), (0.9, 1, 1, 1), code_quality=0.83),
+    ),
+    (
+        "ResNet-50",
+        f"{HF}/microsoft/resnet-50",
+        "imagenet-1k",
+        "pytorch/vision",
+        _rating("resnet-50", 0.66, (0.7, 0.35, 0.75, 1.0, 1.0, 0.6), (0.6, 0.8, 1, 1), code_quality=0.9),
+    ),
 ]
 BROKEN_MODEL = {"name": "audience_classifier_model", "url": f"{HF}/parvk11/audience_classifier_model"}
 
 
-def _recreate(**fields) -> None:
+def _recreate(content: ArtifactContent) -> None:
     with suppress(NotFound):
-        artifact_delete(artifact_id=artifact_id_for_url(fields["url"]))
-    artifact_create(**fields)
+        artifact_delete(artifact_id=artifact_id_for_url(content.url))
+    artifact_create(content=content)
 
 
 def seed() -> str:
     """Write the demo artifacts (fixed ids: each is derived from its url); return a one-line summary."""
     for name, url in DATASETS.items():
-        _recreate(artifact_type="dataset", name=name, url=url, artifact={"data": {"license": "see dataset card"}})
+        _recreate(ArtifactContent("dataset", name, url, artifact={"data": {"license": "see the dataset card"}}))
     for name, url in CODE.items():
-        _recreate(artifact_type="code", name=name, url=url)
-    for model in MODELS:
+        _recreate(ArtifactContent("code", name, url))
+    for name, url, dataset, code, rating in MODELS:
         _recreate(
-            artifact_type="model",
-            name=model["name"],
-            url=model["url"],
-            rating=model["rating"],
-            dataset_id=artifact_id_for_url(DATASETS[model["dataset"]]),
-            code_id=artifact_id_for_url(CODE[model["code"]]) if model["code"] else None,
+            ArtifactContent(
+                "model",
+                name,
+                url,
+                rating=rating,
+                dataset_id=artifact_id_for_url(DATASETS[dataset]),
+                code_id=artifact_id_for_url(CODE[code]) if code else None,
+            )
         )
     broken_id = artifact_id_for_url(BROKEN_MODEL["url"])
     gateway = ArtifactGateway()

@@ -9,13 +9,16 @@ page, so a page may hold fewer results than its limit while there is a next one.
 import json
 from dataclasses import asdict, dataclass
 
+from botocore.exceptions import ClientError
+
+from core.dynamo.errors import error_code
 from core.dynamo.expressions import Condition, Update, all_of, contains, equals, exists, expression_kwargs, not_exists
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
-from core.errors import ConditionFailed, NotFound, Unavailable
+from core.errors import ConditionFailed, NotFound, TableMissing, Unavailable
 from core.tables import ARTIFACT_TYPE_INDEX, ARTIFACT_URL_INDEX, ARTIFACTS, IndexSpec
 
-from .records import ArtifactRecord, record_from_item
+from .records import ArtifactRecord, LinkAttributes, record_from_item
 
 MAX_KEY_BYTES = 2048  # DynamoDB's limit for a partition key value
 LOOKUP_BATCH = 1000  # items per request when a url lookup has to Scan
@@ -36,7 +39,7 @@ def is_storable_key(artifact_id: object) -> bool:
 
 
 @dataclass(frozen=True)
-class ArtifactFields:
+class ArtifactFields(LinkAttributes):
     """The attributes our writes own, the JSON ones already serialized. A None is removed."""
 
     artifact_type: str
@@ -44,12 +47,6 @@ class ArtifactFields:
     name_normalized: str
     artifact: str
     rating: str | None = None
-    dataset_id: str | None = None
-    dataset_name: str | None = None
-    dataset_url: str | None = None
-    code_id: str | None = None
-    code_name: str | None = None
-    code_url: str | None = None
 
 
 class ArtifactGateway(Gateway):
@@ -106,7 +103,39 @@ class ArtifactGateway(Gateway):
     ) -> Page[ArtifactRecord]:
         """One page of the registry, filtered by exact type, exact url and a substring of
         `name_normalized` (each optional): one Query on an index that fits, or one Scan."""
+        filters = {"artifact_type": artifact_type, "url": url, "name_query": name_query}
         index = self._index_for(self.active_indexes(), artifact_type=artifact_type, url=url)
+        try:
+            return self._read_page(index, cursor=cursor, limit=limit, **filters)
+        except (TableMissing, ClientError) as err:
+            if index is None or (isinstance(err, ClientError) and error_code(err) != "ValidationException"):
+                raise
+        # The index was deleted since it was seen: DynamoDB says so as a missing resource (or, on
+        # some endpoints, an invalid request). Look again, once.
+        forget_indexes()
+        index = self._index_for(self.active_indexes(), artifact_type=artifact_type, url=url)
+        return self._read_page(index, cursor=cursor, limit=limit, **filters)
+
+    @staticmethod
+    def _index_for(indexes: frozenset[str], *, artifact_type: str | None, url: str | None) -> IndexSpec | None:
+        """The index whose key is one of the exact filters; a value no index key could hold (too
+        long for a partition key) is left to a filter instead."""
+        if is_storable_key(url) and ARTIFACT_URL_INDEX.name in indexes:
+            return ARTIFACT_URL_INDEX
+        if is_storable_key(artifact_type) and ARTIFACT_TYPE_INDEX.name in indexes:
+            return ARTIFACT_TYPE_INDEX
+        return None
+
+    def _read_page(
+        self,
+        index: IndexSpec | None,
+        *,
+        artifact_type: str | None,
+        url: str | None,
+        name_query: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[ArtifactRecord]:
         exact = {"artifact_type": artifact_type, "url": url}
         key_condition = None if index is None else equals(index.hash_key, exact.pop(index.hash_key))
         conditions: list[Condition] = [equals(name, value) for name, value in exact.items() if value is not None]
@@ -125,14 +154,6 @@ class ArtifactGateway(Gateway):
             **request,
         )
         return Page(items=[record_from_item(item) for item in page.items], next_cursor=page.next_cursor)
-
-    @staticmethod
-    def _index_for(indexes: frozenset[str], *, artifact_type: str | None, url: str | None) -> IndexSpec | None:
-        if url is not None and ARTIFACT_URL_INDEX.name in indexes:
-            return ARTIFACT_URL_INDEX
-        if artifact_type is not None and ARTIFACT_TYPE_INDEX.name in indexes:
-            return ARTIFACT_TYPE_INDEX
-        return None
 
     def find_by_url(self, url: str) -> ArtifactRecord | None:
         """An artifact registered under exactly `url`: one Query with the url index; without it,

@@ -12,8 +12,20 @@ ARTIFACT_TYPES = ("model", "dataset", "code")
 LINK_KINDS = ("dataset", "code")  # a model's links: dataset_id/_name/_url and code_id/_name/_url
 
 
+@dataclass(frozen=True, kw_only=True)
+class LinkAttributes:
+    """A model's links as the registry stores them: each linked id with copies of its name and url."""
+
+    dataset_id: str | None = None
+    dataset_name: str | None = None
+    dataset_url: str | None = None
+    code_id: str | None = None
+    code_name: str | None = None
+    code_url: str | None = None
+
+
 @dataclass(frozen=True)
-class ArtifactRecord:
+class ArtifactRecord(LinkAttributes):
     artifact_id: str
     artifact_type: str | None
     name: str
@@ -23,12 +35,6 @@ class ArtifactRecord:
     artifact_error: str | None
     rating: dict | None
     rating_error: str | None
-    dataset_id: str | None = None
-    dataset_name: str | None = None
-    dataset_url: str | None = None
-    code_id: str | None = None
-    code_name: str | None = None
-    code_url: str | None = None
     stored_artifact: str | None = None  # the stored text, shown when it cannot be parsed
     stored_rating: str | None = None
 

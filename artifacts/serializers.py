@@ -26,10 +26,27 @@ class ArtifactWriteSerializer(serializers.Serializer):
     artifact_type = serializers.ChoiceField(choices=ARTIFACT_TYPES)
     name = serializers.CharField(max_length=MAX_NAME_LENGTH)
     url = serializers.URLField(max_length=MAX_KEY_BYTES, help_text="http(s); cannot change once registered.")
-    artifact = serializers.JSONField(required=False, allow_null=True, help_text="A JSON object.")
-    rating = serializers.JSONField(required=False, allow_null=True, help_text="Models only: a JSON object.")
-    dataset_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_KEY_BYTES)
-    code_id = serializers.CharField(required=False, allow_null=True, max_length=MAX_KEY_BYTES)
+    artifact = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="A JSON object, stored serialized; the server sets its metadata.name/id/type and data.url.",
+    )
+    rating = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Models only: a JSON object. Known scores (net_score, ramp_up_time, bus_factor, performance_claims, "
+            "license, dataset_and_code_score, dataset_quality, code_quality, reproducibility, reviewedness, "
+            "tree_score) are numbers in [0, 1]; size_score is an object of per-device scores in [0, 1]; keys "
+            "ending in _latency are non-negative numbers; other keys are kept as given."
+        ),
+    )
+    dataset_id = serializers.CharField(
+        required=False, allow_null=True, max_length=MAX_KEY_BYTES, help_text="A registered dataset artifact."
+    )
+    code_id = serializers.CharField(
+        required=False, allow_null=True, max_length=MAX_KEY_BYTES, help_text="A registered code artifact."
+    )
 
     def validate_name(self, value):
         if not normalize_name(value):

@@ -10,6 +10,7 @@ artifact's url never changes: a replace must keep it.
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from core.dynamo.paging import Page
@@ -24,6 +25,20 @@ from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
 
 class DuplicateUrl(Conflict):
     code = "duplicate_url"
+
+
+@dataclass(frozen=True)
+class ArtifactContent:
+    """What a caller gives to register or replace an artifact; the id, the normalized name, the
+    serialized strings and the linked names and urls are derived from it."""
+
+    artifact_type: str
+    name: str
+    url: str
+    artifact: dict | None = None
+    rating: dict | None = None
+    dataset_id: str | None = None
+    code_id: str | None = None
 
 
 def artifact_id_for_url(url: str) -> str:
@@ -61,29 +76,11 @@ def artifact_links(*, record: ArtifactRecord) -> dict[str, ArtifactRecord]:
     return _existing_links({kind: getattr(record, f"{kind}_id") for kind in LINK_KINDS})
 
 
-def artifact_create(
-    *,
-    artifact_type: str,
-    name: str,
-    url: str,
-    artifact: dict | None = None,
-    rating: dict | None = None,
-    dataset_id: str | None = None,
-    code_id: str | None = None,
-) -> ArtifactRecord:
+def artifact_create(*, content: ArtifactContent) -> ArtifactRecord:
     """Register a new artifact; DuplicateUrl (409) when its url is already registered."""
-    artifact_id, fields = _fields(
-        artifact_id=None,
-        artifact_type=artifact_type,
-        name=name,
-        url=url,
-        artifact=artifact,
-        rating=rating,
-        dataset_id=dataset_id,
-        code_id=code_id,
-    )
+    artifact_id, fields = _fields(artifact_id=None, content=content)
     gateway = ArtifactGateway()
-    existing = gateway.find_by_url(url)
+    existing = gateway.find_by_url(content.url)
     if existing is not None:
         raise DuplicateUrl(f"The url is already registered as artifact {existing.artifact_id}.")
     try:
@@ -92,37 +89,18 @@ def artifact_create(
         raise DuplicateUrl(f"The url is already registered as artifact {artifact_id}.") from err
 
 
-def artifact_replace(
-    *,
-    artifact_id: str,
-    artifact_type: str,
-    name: str,
-    url: str,
-    artifact: dict | None = None,
-    rating: dict | None = None,
-    dataset_id: str | None = None,
-    code_id: str | None = None,
-) -> ArtifactRecord:
+def artifact_replace(*, artifact_id: str, content: ArtifactContent) -> ArtifactRecord:
     """Replace what an artifact holds (its url stays); attributes other writers added are kept."""
-    _, fields = _fields(
-        artifact_id=artifact_id,
-        artifact_type=artifact_type,
-        name=name,
-        url=url,
-        artifact=artifact,
-        rating=rating,
-        dataset_id=dataset_id,
-        code_id=code_id,
-    )
+    _, fields = _fields(artifact_id=artifact_id, content=content)
     gateway = ArtifactGateway()
 
     def attempt() -> ArtifactRecord:
         current = artifact_get(artifact_id=artifact_id)
-        if current.url != url:
+        if current.url != content.url:
             raise InvalidInput(
                 f"The url of an artifact cannot change (it is {current.url!r}); register the new url as a new artifact."
             )
-        return gateway.update(artifact_id, fields, expected_url=url)
+        return gateway.update(artifact_id, fields, expected_url=content.url)
 
     return retry_on_conflict(attempt, what=f"Artifact {artifact_id}")
 
@@ -135,18 +113,9 @@ def artifact_delete(*, artifact_id: str) -> ArtifactRecord:
 # ---- what a write stores ----
 
 
-def _fields(
-    *,
-    artifact_id: str | None,
-    artifact_type: str,
-    name: str,
-    url: str,
-    artifact: dict | None,
-    rating: dict | None,
-    dataset_id: str | None,
-    code_id: str | None,
-) -> tuple[str, ArtifactFields]:
+def _fields(*, artifact_id: str | None, content: ArtifactContent) -> tuple[str, ArtifactFields]:
     """The id (derived from the url when None) and the attributes to store, or InvalidInput."""
+    artifact_type, name, url, rating = content.artifact_type, content.name, content.url, content.rating
     if artifact_type not in ARTIFACT_TYPES:
         raise InvalidInput(f"Unknown artifact type {artifact_type!r}; use one of {', '.join(ARTIFACT_TYPES)}.")
     if not isinstance(url, str) or not url or len(url.encode("utf-8")) > MAX_KEY_BYTES:
@@ -162,7 +131,7 @@ def _fields(
             raise InvalidInput("Invalid rating: " + " ".join(problems))
     artifact_id = artifact_id or artifact_id_for_url(url)
     document = _artifact_document(
-        artifact or {}, artifact_id=artifact_id, artifact_type=artifact_type, name=name, url=url
+        content.artifact or {}, artifact_id=artifact_id, artifact_type=artifact_type, name=name, url=url
     )
     return artifact_id, ArtifactFields(
         artifact_type=artifact_type,
@@ -170,7 +139,7 @@ def _fields(
         name_normalized=name_normalized,
         artifact=_json(document, "artifact"),
         rating=None if rating is None else _json(rating, "rating"),
-        **_resolve_links(dataset_id=dataset_id, code_id=code_id),
+        **_resolve_links(artifact_id=artifact_id, dataset_id=content.dataset_id, code_id=content.code_id),
     )
 
 
@@ -203,10 +172,12 @@ def _existing_links(ids: dict[str, str | None]) -> dict[str, ArtifactRecord]:
     return {kind: found[artifact_id] for kind, artifact_id in wanted.items() if artifact_id in found}
 
 
-def _resolve_links(*, dataset_id: str | None, code_id: str | None) -> dict[str, str | None]:
-    """Link attributes for a write: each linked id must be a registered artifact of its kind,
-    whose name and url are copied next to the id (as the registry stores them)."""
+def _resolve_links(*, artifact_id: str, dataset_id: str | None, code_id: str | None) -> dict[str, str | None]:
+    """Link attributes for a write: each linked id must be another registered artifact of its
+    kind, whose name and url are copied next to the id (as the registry stores them)."""
     ids = {"dataset": dataset_id, "code": code_id}
+    if artifact_id in ids.values():
+        raise InvalidInput("An artifact cannot link to itself.")
     linked = _existing_links(ids)
     attributes: dict[str, str | None] = {}
     for kind in LINK_KINDS:

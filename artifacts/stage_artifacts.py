@@ -72,7 +72,7 @@ def stage_artifacts_page(*, cursor: str | None, limit: int) -> Page[StageArtifac
     page = read_page(
         table,
         operation="scan",
-        scope="stage-artifacts",
+        scope=f"stage-artifacts:{table.name}",
         limit=limit,
         cursor=cursor,
         **expression_kwargs(projection=["project_id", "stages_snapshot"]),

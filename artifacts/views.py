@@ -7,7 +7,14 @@ from core.api.paging import page_response, parse_query
 
 from .models import Artifact
 from .serializers import ArtifactQuerySerializer, ArtifactSerializer, ArtifactWriteSerializer
-from .services import artifact_create, artifact_delete, artifact_get, artifact_list, artifact_replace
+from .services import (
+    ArtifactContent,
+    artifact_create,
+    artifact_delete,
+    artifact_get,
+    artifact_list,
+    artifact_replace,
+)
 
 
 def _write_input(request) -> dict:
@@ -45,7 +52,7 @@ class ArtifactViewSet(viewsets.ViewSet):
         return page_response(request, page, ArtifactSerializer(page.items, many=True).data)
 
     def create(self, request):
-        record = artifact_create(**_write_input(request))
+        record = artifact_create(content=ArtifactContent(**_write_input(request)))
         location = reverse("artifact-detail", args=[record.artifact_id], request=request)
         return Response(ArtifactSerializer(record).data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
@@ -53,7 +60,7 @@ class ArtifactViewSet(viewsets.ViewSet):
         return Response(ArtifactSerializer(artifact_get(artifact_id=artifact_id)).data)
 
     def update(self, request, artifact_id: str):
-        record = artifact_replace(artifact_id=artifact_id, **_write_input(request))
+        record = artifact_replace(artifact_id=artifact_id, content=ArtifactContent(**_write_input(request)))
         return Response(ArtifactSerializer(record).data)
 
     def destroy(self, request, artifact_id: str):

@@ -11,7 +11,7 @@ from django.test import Client
 from artifacts.admin import ArtifactAdmin
 from artifacts.gateway import ArtifactGateway
 from artifacts.models import Artifact
-from artifacts.services import artifact_create
+from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table, watch_calls
 from tests.integration.test_artifacts_support import MODEL_RATING, dynamodb_requests, upstream_item
 
@@ -30,17 +30,23 @@ def page_of(artifact_id: str, action: str = "change") -> str:
 @pytest.fixture
 def models(artifacts_table):
     """A dataset, code, a rated model linked to both, and an upstream model with a broken rating."""
-    dataset = artifact_create(artifact_type="dataset", name="SQuAD", url="https://huggingface.co/datasets/squad")
+    dataset = artifact_create(
+        content=ArtifactContent(artifact_type="dataset", name="SQuAD", url="https://huggingface.co/datasets/squad")
+    )
     code = artifact_create(
-        artifact_type="code", name="google-research/bert", url="https://github.com/google-research/bert"
+        content=ArtifactContent(
+            artifact_type="code", name="google-research/bert", url="https://github.com/google-research/bert"
+        )
     )
     model = artifact_create(
-        artifact_type="model",
-        name="BERT base uncased",
-        url="https://huggingface.co/bert-base-uncased",
-        rating=MODEL_RATING,
-        dataset_id=dataset.artifact_id,
-        code_id=code.artifact_id,
+        content=ArtifactContent(
+            artifact_type="model",
+            name="BERT base uncased",
+            url="https://huggingface.co/bert-base-uncased",
+            rating=MODEL_RATING,
+            dataset_id=dataset.artifact_id,
+            code_id=code.artifact_id,
+        )
     )
     artifacts_table.put_item(Item=upstream_item("broken", name="Audience classifier", rating='{"net_score": 0.4, "bus'))
     return {"dataset": dataset, "code": code, "model": model}

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from artifacts.gateway import ArtifactGateway
 from artifacts.services import (
+    ArtifactContent,
     DuplicateUrl,
     artifact_create,
     artifact_delete,
@@ -39,15 +40,19 @@ def all_items(table) -> list[dict]:
 
 def test_crud_round_trip(artifacts_table):
     dataset = artifact_create(
-        artifact_type="dataset", name="BookCorpus", url="https://huggingface.co/datasets/bookcorpus"
+        content=ArtifactContent(
+            artifact_type="dataset", name="BookCorpus", url="https://huggingface.co/datasets/bookcorpus"
+        )
     )
     created = artifact_create(
-        artifact_type="model",
-        name="BERT base (uncased)",
-        url=BERT,
-        artifact={"data": {"download_url": "https://example.com/bert.zip"}, "tags": ["nlp"]},
-        rating=MODEL_RATING,
-        dataset_id=dataset.artifact_id,
+        content=ArtifactContent(
+            artifact_type="model",
+            name="BERT base (uncased)",
+            url=BERT,
+            artifact={"data": {"download_url": "https://example.com/bert.zip"}, "tags": ["nlp"]},
+            rating=MODEL_RATING,
+            dataset_id=dataset.artifact_id,
+        )
     )
     assert created.artifact_id == artifact_id_for_url(BERT)
     assert artifact_get(artifact_id=created.artifact_id) == created
@@ -65,7 +70,9 @@ def test_crud_round_trip(artifacts_table):
         "https://huggingface.co/datasets/bookcorpus",
     )
 
-    replaced = artifact_replace(artifact_id=created.artifact_id, artifact_type="model", name="BERT base v2", url=BERT)
+    replaced = artifact_replace(
+        artifact_id=created.artifact_id, content=ArtifactContent(artifact_type="model", name="BERT base v2", url=BERT)
+    )
     assert replaced.name == "BERT base v2" and replaced.name_normalized == "bert-base-v2"
     assert replaced.rating is None and replaced.dataset_id is None  # a replace drops what it does not give
     assert artifact_get(artifact_id=created.artifact_id) == replaced
@@ -80,25 +87,35 @@ def test_crud_round_trip(artifacts_table):
 
 def test_replace_keeps_attributes_other_writers_added(artifacts_table):
     artifacts_table.put_item(Item=upstream_item("up-1", url=BERT, downloads=1234, owner={"team": "nlp"}))
-    artifact_replace(artifact_id="up-1", artifact_type="model", name="bert", url=BERT, rating={"net_score": 0.5})
+    artifact_replace(
+        artifact_id="up-1",
+        content=ArtifactContent(artifact_type="model", name="bert", url=BERT, rating={"net_score": 0.5}),
+    )
     item = artifacts_table.get_item(Key={"artifact_id": "up-1"})["Item"]
     assert item["downloads"] == 1234 and item["owner"] == {"team": "nlp"}
     assert json.loads(item["rating"]) == {"net_score": 0.5}
 
 
 def test_replace_cannot_change_the_url_or_reach_a_missing_artifact(artifacts_table):
-    created = artifact_create(artifact_type="code", name="bert", url="https://github.com/google-research/bert")
+    created = artifact_create(
+        content=ArtifactContent(artifact_type="code", name="bert", url="https://github.com/google-research/bert")
+    )
     with pytest.raises(InvalidInput, match="url of an artifact cannot change"):
-        artifact_replace(artifact_id=created.artifact_id, artifact_type="code", name="bert", url="https://github.com/x")
+        artifact_replace(
+            artifact_id=created.artifact_id,
+            content=ArtifactContent(artifact_type="code", name="bert", url="https://github.com/x"),
+        )
     with pytest.raises(NotFound):
-        artifact_replace(artifact_id="nope", artifact_type="code", name="bert", url="https://github.com/x")
+        artifact_replace(
+            artifact_id="nope", content=ArtifactContent(artifact_type="code", name="bert", url="https://github.com/x")
+        )
     assert artifact_get(artifact_id=created.artifact_id) == created
 
 
 def test_a_duplicate_url_is_a_conflict_not_a_second_item(any_artifacts_table):
-    first = artifact_create(artifact_type="model", name="bert", url=BERT)
+    first = artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT))
     with pytest.raises(DuplicateUrl, match=first.artifact_id):
-        artifact_create(artifact_type="dataset", name="another name", url=BERT)
+        artifact_create(content=ArtifactContent(artifact_type="dataset", name="another name", url=BERT))
     assert len(all_items(any_artifacts_table)) == 1
 
 
@@ -106,7 +123,7 @@ def test_a_url_registered_upstream_under_its_own_id_is_a_conflict_too(any_artifa
     any_artifacts_table.put_item(Item={"artifact_id": f"filler-{0}", "artifact_type": "code", "url": "https://x/0"})
     any_artifacts_table.put_item(Item=upstream_item("3847247294", url=BERT))
     with pytest.raises(DuplicateUrl, match="3847247294"):
-        artifact_create(artifact_type="model", name="bert", url=BERT)
+        artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT))
     assert len(all_items(any_artifacts_table)) == 2
 
 
@@ -124,7 +141,9 @@ def test_concurrent_creates_of_one_url_leave_exactly_one_item(artifacts_table):
         client = dynamodb_client()  # this thread's own client: the pause affects only this thread
         client.meta.events.register("before-call.dynamodb.PutItem", pause_before_put, unique_id="pause")
         try:
-            outcomes["first"] = artifact_create(artifact_type="model", name="bert (first)", url=BERT)
+            outcomes["first"] = artifact_create(
+                content=ArtifactContent(artifact_type="model", name="bert (first)", url=BERT)
+            )
         except DuplicateUrl as err:
             outcomes["first"] = err
         finally:
@@ -133,7 +152,9 @@ def test_concurrent_creates_of_one_url_leave_exactly_one_item(artifacts_table):
     def second():
         assert first_reached_put.wait(10)
         try:
-            outcomes["second"] = artifact_create(artifact_type="model", name="bert (second)", url=BERT)
+            outcomes["second"] = artifact_create(
+                content=ArtifactContent(artifact_type="model", name="bert (second)", url=BERT)
+            )
         finally:
             second_done.set()
 
@@ -163,7 +184,7 @@ def add_catalogue() -> None:
         ("code", "pytorch/vision", "https://github.com/pytorch/vision"),
     ]
     for artifact_type, name, url in rows:
-        artifact_create(artifact_type=artifact_type, name=name, url=url)
+        artifact_create(content=ArtifactContent(artifact_type=artifact_type, name=name, url=url))
 
 
 def walk(limit=3, **filters) -> tuple[list, list[str]]:
@@ -228,6 +249,30 @@ def test_the_index_check_is_one_describe_table_per_process(artifacts_table):
     assert calls == [("dynamodb", "DescribeTable"), ("dynamodb", "Query"), ("dynamodb", "Query")]
 
 
+def test_an_index_deleted_while_running_is_noticed_and_lookups_go_on(artifacts_table):
+    created = artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT))
+    assert ArtifactGateway().active_indexes() == {"url-index", "artifact_type-index"}
+    dynamodb_client().update_table(
+        TableName=artifacts_table.name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "url-index"}}]
+    )
+    with dynamodb_requests() as requests:
+        assert artifact_list(url=BERT, limit=5).items == [created]
+    assert [operation for operation, _, _ in requests] == ["Query", "DescribeTable", "Scan"]
+    assert ArtifactGateway().active_indexes() == {"artifact_type-index"}
+
+
+def test_a_url_too_long_for_an_index_key_is_looked_up_with_a_filter(artifacts_table):
+    artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT))
+    ArtifactGateway().active_indexes()
+    with dynamodb_requests() as requests:
+        assert artifact_list(url="https://x/" + "é" * 1100, limit=5).items == []
+        assert artifact_list(url="https://x/" + "é" * 1100, artifact_type="model", limit=5).items == []
+    assert [(operation, index) for operation, _, index in requests] == [
+        ("Scan", None),
+        ("Query", "artifact_type-index"),
+    ]
+
+
 def test_a_cursor_only_continues_the_listing_it_came_from(any_artifacts_table):
     add_catalogue()
     cursor = artifact_list(artifact_type="model", limit=1).next_cursor
@@ -258,12 +303,21 @@ def test_malformed_stored_json_is_shown_not_raised(any_artifacts_table):
 
 
 def test_links_must_name_registered_artifacts_of_their_kind(artifacts_table):
-    code = artifact_create(artifact_type="code", name="bert", url="https://github.com/google-research/bert")
+    code = artifact_create(
+        content=ArtifactContent(artifact_type="code", name="bert", url="https://github.com/google-research/bert")
+    )
     with pytest.raises(InvalidInput, match="dataset_id 'missing' is not a registered dataset"):
-        artifact_create(artifact_type="model", name="m", url=BERT, dataset_id="missing")
+        artifact_create(content=ArtifactContent(artifact_type="model", name="m", url=BERT, dataset_id="missing"))
     with pytest.raises(InvalidInput, match="is not a registered dataset"):
-        artifact_create(artifact_type="model", name="m", url=BERT, dataset_id=code.artifact_id)
-    model = artifact_create(artifact_type="model", name="m", url=BERT, code_id=code.artifact_id)
+        artifact_create(content=ArtifactContent(artifact_type="model", name="m", url=BERT, dataset_id=code.artifact_id))
+    model = artifact_create(
+        content=ArtifactContent(artifact_type="model", name="m", url=BERT, code_id=code.artifact_id)
+    )
+    with pytest.raises(InvalidInput, match="cannot link to itself"):
+        artifact_replace(
+            artifact_id=code.artifact_id,
+            content=ArtifactContent(artifact_type="code", name="c", url=code.url, code_id=code.artifact_id),
+        )
     assert (model.code_name, model.code_url) == ("bert", code.url)
     with watch_calls() as calls:
         assert artifact_links(record=model) == {"code": code}
@@ -289,13 +343,15 @@ def test_links_must_name_registered_artifacts_of_their_kind(artifacts_table):
 )
 def test_bad_input_is_refused_and_writes_nothing(artifacts_table, fields, message):
     with pytest.raises(InvalidInput, match=message):
-        artifact_create(**{"artifact_type": "model", "name": "bert", "url": BERT, **fields})
+        artifact_create(content=ArtifactContent(**{"artifact_type": "model", "name": "bert", "url": BERT, **fields}))
     assert all_items(artifacts_table) == []
 
 
 def test_an_artifact_too_large_for_dynamodb_is_invalid_input(artifacts_table):
     with pytest.raises(ItemTooLarge):
-        artifact_create(artifact_type="dataset", name="huge", url=BERT, artifact={"blob": "x" * 420_000})
+        artifact_create(
+            content=ArtifactContent(artifact_type="dataset", name="huge", url=BERT, artifact={"blob": "x" * 420_000})
+        )
     assert all_items(artifacts_table) == []
 
 
