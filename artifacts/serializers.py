@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.paging import PageQuerySerializer
@@ -95,3 +96,15 @@ class ArtifactSerializer(serializers.Serializer):
     code_id = serializers.CharField(allow_null=True)
     code_name = serializers.CharField(allow_null=True)
     code_url = serializers.CharField(allow_null=True)
+
+
+@extend_schema_serializer(many=False)  # the list action answers one page object, not an array
+class ArtifactPageSerializer(serializers.Serializer):
+    results = ArtifactSerializer(many=True)
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null after the last one.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="400 only: the field errors.")

@@ -6,7 +6,13 @@ from rest_framework.reverse import reverse
 from core.api.paging import page_response, parse_query
 
 from .models import Artifact
-from .serializers import ArtifactQuerySerializer, ArtifactSerializer, ArtifactWriteSerializer
+from .serializers import (
+    ArtifactPageSerializer,
+    ArtifactQuerySerializer,
+    ArtifactSerializer,
+    ArtifactWriteSerializer,
+    ErrorSerializer,
+)
 from .services import (
     ArtifactContent,
     artifact_create,
@@ -23,22 +29,33 @@ def _write_input(request) -> dict:
     return serializer.validated_data
 
 
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    meaning = {
+        400: "Invalid input (field errors under `errors`), or a cursor from another listing.",
+        401: "No credentials.",
+        403: "Not staff, or without the artifact view (reads) or change (writes) permission.",
+        404: "No artifact with this id.",
+        409: "The url is already registered (`duplicate_url`), or concurrent writers kept conflicting.",
+        503: "DynamoDB is unreachable or the table is missing (the detail names it and the fix).",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in (*codes, 401, 403, 503)}
+
+
 @extend_schema_view(
-    list=extend_schema(parameters=[ArtifactQuerySerializer], responses=ArtifactSerializer(many=True)),
-    create=extend_schema(
-        request=ArtifactWriteSerializer,
-        responses={201: ArtifactSerializer, 409: OpenApiResponse(description="The url is already registered.")},
+    list=extend_schema(parameters=[ArtifactQuerySerializer], responses={200: ArtifactPageSerializer, **_errors(400)}),
+    create=extend_schema(request=ArtifactWriteSerializer, responses={201: ArtifactSerializer, **_errors(400, 409)}),
+    retrieve=extend_schema(responses={200: ArtifactSerializer, **_errors(404)}),
+    update=extend_schema(
+        request=ArtifactWriteSerializer, responses={200: ArtifactSerializer, **_errors(400, 404, 409)}
     ),
-    retrieve=extend_schema(responses=ArtifactSerializer),
-    update=extend_schema(request=ArtifactWriteSerializer, responses=ArtifactSerializer),
-    destroy=extend_schema(responses={204: None}),
+    destroy=extend_schema(responses={204: None, **_errors(404)}),
 )
 class ArtifactViewSet(viewsets.ViewSet):
     """The artifact registry (`artifacts_metadata`): models, datasets and code."""
 
     permission_model = Artifact
     lookup_field = "artifact_id"
-    lookup_value_regex = ".+"  # ids written by other services may hold any character, even "/"
+    lookup_value_regex = r"[\s\S]+"  # ids written by other services may hold any character, even "/" or a newline
 
     def list(self, request):
         query = parse_query(request, ArtifactQuerySerializer)

@@ -5,6 +5,7 @@ import os
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from artifacts import demo
 from core.dynamo.connection import dynamodb_table
@@ -88,12 +89,14 @@ def test_a_broken_rating_and_the_stage_artifacts_page(admin_page, live_server):
     page = admin_page
     page.goto(f"{live_server.url}/admin/artifacts/artifact/?q=audience")
     page.locator("#result_list tbody th a").first.click()
-    assert "The stored rating cannot be read" in page.locator(".gateway-banner").inner_text()
+    expect(page.locator(".gateway-banner")).to_contain_text("The stored rating cannot be read")
     snap(page, "artifact_broken_rating")
 
     page.goto(f"{live_server.url}/admin/artifacts/artifact/")
     page.locator(".object-tools a", has_text="Stage artifacts").click()
-    table = page.locator("#result_list").inner_text()
-    assert "prompts/math_calculator.yaml" in table and "提示词工程" in table
-    assert "invalid JSON" in page.locator("#result_list tbody tr", has_text="proj_bad").inner_text()
+    expect(page.locator("div.breadcrumbs")).to_have_text("Home › Artifacts › Stage artifacts")
+    good = page.locator("#result_list tbody tr", has_text="proj_b0520328c1e1")
+    expect(good).to_contain_text("prompts/math_calculator.yaml")
+    expect(good).to_contain_text("提示词工程")
+    expect(page.locator("#result_list tbody tr", has_text="proj_bad")).to_contain_text("invalid JSON")
     snap(page, "stage_artifacts")

@@ -196,7 +196,7 @@ def test_replace_rules(artifacts_table, api):
     assert api.patch(f"/api/artifacts/{artifact_id}/", {"name": "x"}, format="json").status_code == 405
 
 
-@pytest.mark.parametrize("artifact_id", ["a/b", "space here", "名前", "per%cent", "x" * 1000])
+@pytest.mark.parametrize("artifact_id", ["a/b", "space here", "line\nbreak", "名前", "per%cent", "x" * 1000])
 def test_ids_with_odd_characters(artifacts_table, api, artifact_id):
     artifacts_table.put_item(Item=upstream_item(artifact_id, url="https://hf.co/odd"))
     path = f"/api/artifacts/{quote(artifact_id, safe='')}/"
@@ -246,5 +246,9 @@ def test_the_schema_documents_the_routes_and_filters(artifacts_table, client):
     schema = client.get("/api/schema/?format=json").json()
     assert {"get", "post"} <= set(schema["paths"]["/api/artifacts/"])
     assert {"get", "put", "delete"} <= set(schema["paths"]["/api/artifacts/{artifact_id}/"])
-    parameters = {parameter["name"] for parameter in schema["paths"]["/api/artifacts/"]["get"]["parameters"]}
+    listing = schema["paths"]["/api/artifacts/"]["get"]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ArtifactPage"
+    }
+    parameters = {parameter["name"] for parameter in listing["parameters"]}
     assert {"artifact_type", "url", "name", "limit", "cursor"} <= parameters
