@@ -85,6 +85,24 @@ def test_crud_round_trip(artifacts_table):
     assert [item["artifact_id"] for item in all_items(artifacts_table)] == [dataset.artifact_id]
 
 
+def test_what_each_write_costs(artifacts_table):
+    dataset = artifact_create(content=ArtifactContent(artifact_type="dataset", name="d", url="https://hf.co/d"))
+    with watch_calls() as create_calls:
+        artifact_create(
+            content=ArtifactContent(artifact_type="model", name="m", url=BERT, dataset_id=dataset.artifact_id)
+        )
+    with watch_calls() as replace_calls:
+        artifact_replace(
+            artifact_id=artifact_id_for_url(BERT), content=ArtifactContent(artifact_type="model", name="n", url=BERT)
+        )
+    with watch_calls() as delete_calls:
+        artifact_delete(artifact_id=dataset.artifact_id)
+    # links resolved in one batch, the url looked up on its index, then one conditional write
+    assert [operation for _, operation in create_calls] == ["BatchGetItem", "Query", "PutItem"]
+    assert [operation for _, operation in replace_calls] == ["GetItem", "UpdateItem"]
+    assert [operation for _, operation in delete_calls] == ["DeleteItem"]
+
+
 def test_replace_keeps_attributes_other_writers_added(artifacts_table):
     artifacts_table.put_item(Item=upstream_item("up-1", url=BERT, downloads=1234, owner={"team": "nlp"}))
     artifact_replace(
