@@ -47,7 +47,7 @@ def web_link(url: str | None):
     """A link for an http(s) url; any other value (a `javascript:` url from a careless writer) as text."""
     if url and urlsplit(url).scheme in {"http", "https"}:
         return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url)
-    return url or "—"
+    return url
 
 
 @admin.register(Artifact)
@@ -91,7 +91,7 @@ class ArtifactAdmin(GatewayAdmin):
                         "artifact_id": artifact_id,
                         "name": target.name if target else getattr(record, f"{kind}_name"),
                         "admin_url": self.change_url(target) if target else None,
-                        "url": _optional_link(target.url if target else getattr(record, f"{kind}_url")),
+                        "url": web_link(target.url if target else getattr(record, f"{kind}_url")),
                     }
                 )
         return {
@@ -197,10 +197,6 @@ class ArtifactAdmin(GatewayAdmin):
             "admin:projects_project_change", args=[quote(row.project_id)], current_app=self.admin_site.name
         )
         return {"url": project_url, "cells": [row.project_id, stage, status, file]}
-
-
-def _optional_link(url: str | None):
-    return web_link(url) if url else None
 
 
 def _pretty(value: dict | None) -> str | None:
