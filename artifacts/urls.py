@@ -1,3 +1,10 @@
 """Artifacts API routes, mounted under /api/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from .views import ArtifactViewSet
+
+router = SimpleRouter()
+router.register("artifacts", ArtifactViewSet, basename="artifact")
+
+urlpatterns = router.urls

@@ -1,0 +1,85 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from core.api.paging import page_response, parse_query
+
+from .models import Artifact
+from .serializers import (
+    ArtifactPageSerializer,
+    ArtifactQuerySerializer,
+    ArtifactSerializer,
+    ArtifactWriteSerializer,
+    ErrorSerializer,
+)
+from .services import (
+    ArtifactContent,
+    artifact_create,
+    artifact_delete,
+    artifact_get,
+    artifact_list,
+    artifact_replace,
+)
+
+
+def _write_input(request) -> dict:
+    serializer = ArtifactWriteSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    meaning = {
+        400: "Invalid input (field errors under `errors`), or a cursor from another listing.",
+        401: "No credentials.",
+        403: "Not staff, or without the artifact view (reads) or change (writes) permission.",
+        404: "No artifact with this id.",
+        409: "The url is already registered (`duplicate_url`), or concurrent writers kept conflicting.",
+        503: "DynamoDB is unreachable or the table is missing (the detail names it and the fix).",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in (*codes, 401, 403, 503)}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ArtifactQuerySerializer], responses={200: ArtifactPageSerializer, **_errors(400)}),
+    create=extend_schema(request=ArtifactWriteSerializer, responses={201: ArtifactSerializer, **_errors(400, 409)}),
+    retrieve=extend_schema(responses={200: ArtifactSerializer, **_errors(404)}),
+    update=extend_schema(
+        request=ArtifactWriteSerializer, responses={200: ArtifactSerializer, **_errors(400, 404, 409)}
+    ),
+    destroy=extend_schema(responses={204: None, **_errors(404)}),
+)
+class ArtifactViewSet(viewsets.ViewSet):
+    """The artifact registry (`artifacts_metadata`): models, datasets and code."""
+
+    permission_model = Artifact
+    lookup_field = "artifact_id"
+    lookup_value_regex = r"[\s\S]+"  # ids written by other services may hold any character, even "/" or a newline
+
+    def list(self, request):
+        query = parse_query(request, ArtifactQuerySerializer)
+        page = artifact_list(
+            artifact_type=query.get("artifact_type"),
+            url=query.get("url"),
+            name=query.get("name"),
+            cursor=query.get("cursor"),
+            limit=query["limit"],
+        )
+        return page_response(request, page, ArtifactSerializer(page.items, many=True).data)
+
+    def create(self, request):
+        record = artifact_create(content=ArtifactContent(**_write_input(request)))
+        location = reverse("artifact-detail", args=[record.artifact_id], request=request)
+        return Response(ArtifactSerializer(record).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+    def retrieve(self, request, artifact_id: str):
+        return Response(ArtifactSerializer(artifact_get(artifact_id=artifact_id)).data)
+
+    def update(self, request, artifact_id: str):
+        record = artifact_replace(artifact_id=artifact_id, content=ArtifactContent(**_write_input(request)))
+        return Response(ArtifactSerializer(record).data)
+
+    def destroy(self, request, artifact_id: str):
+        artifact_delete(artifact_id=artifact_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
