@@ -61,10 +61,16 @@ class ProjectsGateway(Gateway):
             item = self.table.get_item(Key={KEY: project_id}, ConsistentRead=consistent).get("Item")
         return None if item is None else ProjectRecord.from_item(item)
 
-    def page(self, *, status: str | None = None, limit: int, cursor: str | None = None) -> Page[ProjectRecord]:
-        """One Scan request; `status` filters (so a page may hold fewer than `limit` projects)."""
-        request = expression_kwargs(filter=equals("status", status)) if status is not None else {}
-        scope = "projects" if status is None else f"projects:status={status}"
+    def page(
+        self, *, status: str | None = None, limit: int, cursor: str | None = None, fields: list[str] | None = None
+    ) -> Page[ProjectRecord]:
+        """One Scan request; `status` filters (so a page may hold fewer than `limit` projects) and
+        `fields`, when given, are the only attributes read (the key is always among them)."""
+        projection = sorted({KEY, *fields}) if fields else None
+        request = expression_kwargs(
+            filter=equals("status", status) if status is not None else None, projection=projection
+        )
+        scope = f"projects:status={status or ''}:fields={','.join(projection or [])}"
         page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
         return Page(items=[ProjectRecord.from_item(item) for item in page.items], next_cursor=page.next_cursor)
 

@@ -12,6 +12,7 @@ from artifacts.names import normalize_name
 from artifacts.rating import rating_problems, sub_scores
 from artifacts.records import parse_json_object, record_from_item
 from artifacts.stage_artifacts import StageArtifact, stage_artifacts
+from projects.snapshot import read_snapshot
 
 
 @pytest.mark.parametrize(
@@ -158,21 +159,21 @@ def test_stage_artifacts_read_string_and_map_snapshots_alike():
         StageArtifact("p1", "prompt_engineer", "提示词工程", "completed", "prompts/a.yaml"),
         StageArtifact("p1", "prompt_engineer", "提示词工程", "completed", "prompts/b.yaml"),
     ]
-    assert stage_artifacts("p1", json.dumps(snapshot, ensure_ascii=False)) == expected
-    assert stage_artifacts("p1", snapshot) == expected
-    assert stage_artifacts("p1", None) == []
+    assert stage_artifacts("p1", read_snapshot(json.dumps(snapshot, ensure_ascii=False))) == expected
+    assert stage_artifacts("p1", read_snapshot(snapshot)) == expected
+    assert stage_artifacts("p1", read_snapshot(None)) == []
 
 
 @pytest.mark.parametrize(
     ("snapshot", "error"),
     [
         ('{"stages": [', "stages_snapshot: invalid JSON"),
-        ('{"stages": {"a": 1}}', "stages_snapshot.stages is not a list"),
-        ({"stages": ["oops"]}, "stages[0] is not an object"),
-        ({"stages": [{"stage": "s", "output_data": {"artifacts": "a.txt"}}]}, "output_data.artifacts is not a list"),
-        ({"stages": [{"stage": "s", "output_data": {"artifacts": [3]}}]}, "an artifact path is a int"),
+        ('{"stages": {"a": 1}}', "stages_snapshot: 'stages' must be a list"),
+        ({"stages": ["oops"]}, "stages_snapshot: stages[0] must be an object"),
+        ({"stages": [{"stage": "s", "output_data": {"artifacts": "a.txt"}}]}, "output_data.artifacts must be a list"),
+        ({"stages": [{"stage": "s", "output_data": {"artifacts": [3]}}]}, "output_data.artifacts must hold strings"),
     ],
 )
 def test_malformed_snapshots_become_error_rows(snapshot, error):
-    rows = stage_artifacts("p1", snapshot)
+    rows = stage_artifacts("p1", read_snapshot(snapshot))
     assert len(rows) == 1 and rows[0].project_id == "p1" and error in rows[0].error and rows[0].path is None
