@@ -9,7 +9,7 @@ from core.dynamo.values import from_dynamodb
 from .gateway import STEPS, STEPS_KEY, JobRecord
 
 FIRST_ATTRIBUTES = ("job_id", "status", "created_at", "updated_at")
-STEP_COLUMNS = ("step_order", "step_name", "step_type", "status", "duration_ms")
+STEP_COLUMNS = ("step_order", "step_name", "step_type", "status", "duration_ms", "error")
 COLLAPSIBLE_FIELDS = ("input", "output")
 STATUS_CLASSES = {"completed", "failed", "running", "pending", "skipped"}
 # A step's input or output can be megabytes; the page shows the start, the API has it all.
@@ -24,9 +24,20 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    name: str
+    text: str
+
+    @property
+    def is_block(self) -> bool:
+        return "\n" in self.text
+
+
+@dataclass(frozen=True)
 class StepRow:
     order: Any
     name: str
+    error: str
     step_type: str
     status: str
     status_class: str
@@ -35,13 +46,13 @@ class StepRow:
     previews: list[Preview]
 
 
-def attribute_rows(record: JobRecord) -> list[tuple[str, str]]:
-    """(name, text) for every attribute but the steps pair, the usual ones first."""
+def attribute_rows(record: JobRecord) -> list[Attribute]:
+    """Every attribute but the steps pair, the usual ones first."""
     names = [name for name in record.item if name not in (STEPS, STEPS_KEY)]
     names.sort(
         key=lambda name: (FIRST_ATTRIBUTES.index(name) if name in FIRST_ATTRIBUTES else len(FIRST_ATTRIBUTES), name)
     )
-    return [(name, as_text(from_dynamodb(record.item[name]))) for name in names]
+    return [Attribute(name, as_text(from_dynamodb(record.item[name]))) for name in names]
 
 
 def step_rows(steps: list[dict]) -> list[StepRow]:
@@ -54,6 +65,7 @@ def step_rows(steps: list[dict]) -> list[StepRow]:
             StepRow(
                 order=step.get("step_order", index + 1),
                 name=str(step.get("step_name") or ""),
+                error=as_text(step["error"]) if step.get("error") else "",
                 step_type=str(step.get("step_type") or ""),
                 status=status,
                 status_class=status.lower() if status.lower() in STATUS_CLASSES else "other",

@@ -91,7 +91,7 @@ class JobUpdateSerializer(serializers.Serializer):
                 raise serializers.ValidationError(
                     {
                         name: [
-                            "Set by the server; it cannot be written."
+                            "This field cannot be written."
                             if name in PROTECTED_ATTRIBUTES
                             else "Unknown field: this endpoint updates " + ", ".join(self.fields) + "."
                         ]

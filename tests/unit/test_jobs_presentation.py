@@ -29,8 +29,14 @@ def test_bars_are_relative_to_the_longest_step_and_odd_durations_get_none():
     assert [row.duration for row in rows] == ["500 ms", "2.0 s", "—", "—", "—"]
     assert [row.status_class for row in rows] == ["completed", "failed", "other", "other", "other"]
     assert [row.order for row in rows] == [1, 2, 3, 4, 5]  # position when step_order is missing
+
     assert total_duration(steps) == "2.5 s"
     assert total_duration([{"step_name": "x"}]) is None
+
+
+def test_a_failed_step_shows_its_error_in_the_row_not_among_other_fields():
+    (row,) = step_rows([{"step_name": "Render", "status": "failed", "error": "Timed out after 30 s"}])
+    assert row.error == "Timed out after 30 s" and row.previews == []
 
 
 def test_input_output_and_other_fields_are_collapsible_previews_cut_at_a_limit():
@@ -62,8 +68,10 @@ def test_attributes_put_the_usual_first_and_leave_the_steps_out():
             "execution_steps": [],
             "execution_steps_s3_key": "jobs/j1/execution_steps.json",
             "status": "running",
+            "artifacts": ["a.pdf", "b.html"],
         }
     )
     rows = attribute_rows(record)
-    assert [name for name, _ in rows] == ["job_id", "status", "updated_at", "progress", "zeta"]
-    assert dict(rows)["progress"] == "42.5"
+    assert [row.name for row in rows] == ["job_id", "status", "updated_at", "artifacts", "progress", "zeta"]
+    assert (rows[4].text, rows[4].is_block) == ("42.5", False)
+    assert rows[3].is_block and '"b.html"' in rows[3].text
