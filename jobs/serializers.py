@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.paging import PageQuerySerializer
@@ -38,6 +39,12 @@ class JobSerializer(serializers.Serializer):
             "execution_steps_location": record.steps_location,
             "execution_steps_s3_key": from_dynamodb(record.steps_key),
         }
+
+
+@extend_schema_serializer(many=False)  # the page is one object, though it answers the list action
+class JobPageSerializer(serializers.Serializer):
+    results = JobSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
 
 
 class JobDetailSerializer(JobSerializer):

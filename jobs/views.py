@@ -8,22 +8,29 @@ from core.api.paging import page_response, parse_query
 
 from .gateway import JobGateway
 from .models import Job
-from .serializers import JobDetailSerializer, JobListQuerySerializer, JobSerializer, JobUpdateSerializer
+from .serializers import (
+    JobDetailSerializer,
+    JobListQuerySerializer,
+    JobPageSerializer,
+    JobSerializer,
+    JobUpdateSerializer,
+)
 from .services import JobDetail, job_detail, job_execution_steps, job_update
 
 
+@extend_schema(tags=["jobs"])
 class JobViewSet(viewsets.ViewSet):
     permission_model = Job
     lookup_field = "job_id"
     lookup_value_regex = "[^/]+"
 
-    @extend_schema(parameters=[JobListQuerySerializer], responses=JobSerializer(many=True))
+    @extend_schema(parameters=[JobListQuerySerializer], responses=JobPageSerializer)
     def list(self, request):
         query = parse_query(request, JobListQuerySerializer)
         page = JobGateway().list_page(
             status=query.get("status"), location=query.get("location"), limit=query["limit"], cursor=query.get("cursor")
         )
-        return page_response(request, page, [JobSerializer(record).data for record in page.items])
+        return page_response(request, page, JobSerializer(page.items, many=True).data)
 
     @extend_schema(responses=JobDetailSerializer)
     def retrieve(self, request, job_id: str):

@@ -278,5 +278,7 @@ def test_the_schema_documents_the_jobs_endpoints(api):
     schema = api.get("/api/schema/?format=json").json()
     assert {"get", "patch"} <= set(schema["paths"]["/api/jobs/{job_id}/"])
     assert "execution_steps_error" in schema["components"]["schemas"]["JobDetail"]["properties"]
-    parameters = {parameter["name"] for parameter in schema["paths"]["/api/jobs/"]["get"]["parameters"]}
-    assert {"status", "location", "limit", "cursor"} <= parameters
+    listing = schema["paths"]["/api/jobs/"]["get"]
+    assert {"status", "location", "limit", "cursor"} <= {parameter["name"] for parameter in listing["parameters"]}
+    page = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/JobPage"}  # one object with results and next, not an array
