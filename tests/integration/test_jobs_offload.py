@@ -114,9 +114,27 @@ def test_at_the_default_margin_dynamodb_accepts_every_item_kept_inline(gateway, 
     put(gateway, job_id="b2", status="running")
     record = job_update(job_id="b2", execution_steps=[{"output": "é" * (fits // 2)}])  # 2 bytes each
     assert record.steps_location == "inline" and item_size(record.item) == margin
+    assert gateway.get("b2").item == record.item  # stored whole
     assert job_update(job_id="b2", execution_steps=[{"output": "x" * (fits + 1)}]).steps_location == "s3"
-    # The largest item the calculator keeps inline is far below moto's cap (and AWS's 409,600).
-    assert item_size(gateway.get("b2").item) < margin < MOTO_ITEM_CAP
+
+
+def test_an_item_dynamodb_refuses_despite_the_calculator_goes_to_s3(gateway, store):
+    # moto sizes a number by its digits (12 bytes for 123456789012, AWS 7 + 1 in a list), so it
+    # refuses this item that fits the margin by AWS's rules: the refusal is taken as "too large"
+    # and the steps are offloaded after all.
+    steps = [{"n": [123456789012] * 38_000}]
+    put(gateway, job_id="nums", status="running")
+    after = {**gateway.get("nums").item, "updated_at": "x" * TIMESTAMP_BYTES, STEPS: steps}
+    assert item_size(after) <= settings.EXECUTION_STEPS_OFFLOAD_BYTES and 12 * 38_000 > MOTO_ITEM_CAP
+    with watch_calls() as calls:
+        record = job_update(job_id="nums", execution_steps=steps)
+    assert calls == [
+        ("dynamodb", "GetItem"),
+        ("dynamodb", "UpdateItem"),
+        ("s3", "PutObject"),
+        ("dynamodb", "UpdateItem"),
+    ]
+    assert record.steps_location == "s3" and store.load(record.steps_key) == steps
 
 
 def test_other_large_attributes_count_towards_the_decision(gateway, settings):
