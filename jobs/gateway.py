@@ -1,15 +1,23 @@
 """The Jobs table: the only code that calls DynamoDB for it."""
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.expressions import Condition, Update, equals, exists, expression_kwargs, not_exists
+from core.dynamo.expressions import Condition, Update, all_of, contains, equals, exists, expression_kwargs, not_exists
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.tables import JOBS
 
 STEPS = "execution_steps"
 STEPS_KEY = "execution_steps_s3_key"
+LOCATIONS = ("inline", "s3", "none")
+# Where the steps live, as a filter; the S3 key wins when an older writer left both.
+LOCATION_FILTERS = {
+    "inline": exists(STEPS) & not_exists(STEPS_KEY),
+    "s3": exists(STEPS_KEY),
+    "none": not_exists(STEPS) & not_exists(STEPS_KEY),
+}
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ class JobRecord:
     @property
     def steps_location(self) -> str:
         """Where the steps live; the S3 key wins when an older writer left both."""
-        if self.steps_key:
+        if STEPS_KEY in self.item:
             return "s3"
         return "inline" if STEPS in self.item else "none"
 
@@ -59,13 +67,27 @@ class JobGateway(Gateway):
             item = self.table.get_item(Key={"job_id": job_id}, ConsistentRead=True).get("Item")
         return None if item is None else JobRecord(item)
 
-    def list_page(self, *, status: str | None = None, limit: int, cursor: str | None = None) -> Page[JobRecord]:
-        """One Scan request. Items come whole (the inline step count is shown on lists), so
-        DynamoDB's 1 MB page cap may make a page of jobs with large inline steps short."""
-        request = expression_kwargs(filter=equals("status", status)) if status else {}
-        page = read_page(
-            self.table, operation="scan", scope=f"jobs:status={status or ''}", limit=limit, cursor=cursor, **request
+    def list_page(
+        self,
+        *,
+        status: str | None = None,
+        location: str | None = None,
+        id_contains: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[JobRecord]:
+        """One Scan request; the filters are FilterExpressions (a page may be short) and all of
+        them are in the cursor's scope. Items come whole (lists show the inline step count, and
+        DynamoDB cannot project "everything but the steps"), so DynamoDB's 1 MB page cap may
+        make a page of jobs with large inline steps short too."""
+        condition = all_of(
+            *([equals("status", status)] if status else []),
+            *([LOCATION_FILTERS[location]] if location else []),
+            *([contains("job_id", id_contains)] if id_contains else []),
         )
+        request = expression_kwargs(filter=condition) if condition is not None else {}
+        scope = "jobs:" + json.dumps([status, location, id_contains])
+        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
         return Page(items=[JobRecord(item) for item in page.items], next_cursor=page.next_cursor)
 
     def write(self, job_id: str, update: Update, *, condition: Condition | None = None) -> JobRecord:

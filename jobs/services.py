@@ -7,19 +7,29 @@ from typing import Any
 
 from django.conf import settings
 
-from core.dynamo.expressions import Update
+from core.dynamo.errors import surely_not_applied
+from core.dynamo.expressions import Path, Update
 from core.dynamo.item_size import item_size
 from core.dynamo.retry import retry_on_conflict
-from core.dynamo.values import to_dynamodb
-from core.errors import ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
+from core.dynamo.values import from_dynamodb, to_dynamodb
+from core.errors import AppError, ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
 
 from .gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
-from .steps_store import ExecutionStepsStore, StepsMissing, StepsUnreadable, StoredObject, validate_job_id
+from .steps_store import (
+    ExecutionStepsStore,
+    StepsMissing,
+    StepsUnreadable,
+    StoredObject,
+    job_id_of_key,
+    validate_job_id,
+)
 
 logger = logging.getLogger(__name__)
 
 # Attributes a job update may not set: the key, and the steps pair, which only job_update moves.
 PROTECTED_ATTRIBUTES = {"job_id", STEPS, STEPS_KEY, "updated_at"}
+# DynamoDB's limit for a partition key value: no item can have a longer id.
+MAX_KEY_BYTES = 2048
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,14 @@ class StepsView:
     location: str  # "inline", "s3" or "none"
     s3_key: str | None
     error: str | None = None
+    object_size: int | None = None  # bytes of the S3 object the steps were read from
+    missing: bool = False  # the key points at no object
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    record: JobRecord
+    steps: StepsView
 
 
 def utc_now() -> str:
@@ -37,30 +55,62 @@ def utc_now() -> str:
 
 
 def job_get(*, job_id: str, gateway: JobGateway | None = None) -> JobRecord:
-    validate_job_id(job_id)
+    """The job; reading accepts any id (items written elsewhere may have ids we would not write)."""
+    if not job_id or len(job_id.encode("utf-8")) > MAX_KEY_BYTES:
+        raise NotFound(f"No job '{job_id[:100]}'.")
     record = (gateway or JobGateway()).get(job_id)
     if record is None:
         raise NotFound(f"No job '{job_id}'.")
     return record
 
 
+def job_detail(
+    *, job_id: str, gateway: JobGateway | None = None, store: ExecutionStepsStore | None = None
+) -> JobDetail:
+    record = job_get(job_id=job_id, gateway=gateway)
+    return JobDetail(record=record, steps=job_execution_steps(record=record, store=store))
+
+
 def job_execution_steps(*, record: JobRecord, store: ExecutionStepsStore | None = None) -> StepsView:
     """The steps, loaded from S3 when offloaded (the key wins over inline steps). A failed read
     is reported in `error`; the job itself stays readable."""
-    if record.steps_location != "s3":
-        return StepsView(steps=record.inline_steps, location=record.steps_location, s3_key=None)
+    location = record.steps_location
+    if location == "none":
+        return StepsView(steps=None, location=location, s3_key=None)
+    if location == "inline":
+        steps = record.inline_steps
+        if not _is_step_list(steps):
+            return StepsView(
+                steps=None, location=location, s3_key=None, error="The inline steps are not a list of objects."
+            )
+        return StepsView(steps=from_dynamodb(steps), location=location, s3_key=None)
     key = record.steps_key
+    if not isinstance(key, str) or not key:
+        return StepsView(steps=None, location=location, s3_key=None, error=f"The S3 key {key!r} is not a valid key.")
     try:
-        steps = (store or ExecutionStepsStore()).load(key)
+        loaded = (store or ExecutionStepsStore()).read(key)
     except StepsMissing:
         error = f"The S3 object {key} is missing (a dangling key: see Stale key repairs)."
+        return StepsView(steps=None, location=location, s3_key=key, error=error, missing=True)
     except StepsUnreadable as err:
         error = f"The S3 object {key} cannot be read: {err}."
     except Unavailable as err:
         error = err.detail
     else:
-        return StepsView(steps=steps, location="s3", s3_key=key)
-    return StepsView(steps=None, location="s3", s3_key=key, error=error)
+        return StepsView(steps=loaded.steps, location=location, s3_key=key, object_size=loaded.object.size)
+    return StepsView(steps=None, location=location, s3_key=key, error=error)
+
+
+def job_stale_key(*, record: JobRecord, steps: StepsView) -> str | None:
+    """The stale-key finding this job shows, if any: `both_present`, `dangling_key` or
+    `oversize_inline` (named as the repairs name them)."""
+    if record.has_both:
+        return "both_present"
+    if steps.missing:
+        return "dangling_key"
+    if steps.location == "inline" and item_size(record.item) > settings.EXECUTION_STEPS_OFFLOAD_BYTES:
+        return "oversize_inline"
+    return None
 
 
 def job_update(
@@ -80,28 +130,37 @@ def job_update(
     """
     validate_job_id(job_id)
     attributes = dict(attributes or {})
+    if not attributes and execution_steps is None:
+        raise InvalidInput("Nothing to update: give attributes or execution_steps.")
+    for name in attributes:
+        if not isinstance(name, str) or not name:
+            raise InvalidInput(f"Attribute names are non-empty strings, not {name!r}.")
     protected = PROTECTED_ATTRIBUTES & attributes.keys()
     if protected:
         raise InvalidInput(f"These attributes cannot be set here: {', '.join(sorted(protected))}.")
     values = {name: to_dynamodb(value, name) for name, value in attributes.items()}
-    steps = None if execution_steps is None else to_dynamodb(validate_steps(execution_steps), STEPS)
     gateway = gateway or JobGateway()
+    if execution_steps is None:
+        try:
+            return gateway.write(job_id, _attribute_update(values, utc_now()))
+        except ConditionFailed:
+            raise NotFound(f"No job '{job_id}'.")
+    steps = to_dynamodb(validate_steps(execution_steps), STEPS)
     store = store or ExecutionStepsStore()
 
     def attempt() -> JobRecord:
         current = gateway.get(job_id)
         if current is None:
             raise NotFound(f"No job '{job_id}'.")
-        if steps is None:
-            return gateway.write(job_id, _attribute_update(values), condition=current.key_condition())
-        if _size_with_inline_steps(current, values, steps) > settings.EXECUTION_STEPS_OFFLOAD_BYTES:
-            return _write_offloaded(gateway, store, current, values, execution_steps)
-        inline = _attribute_update(values).set(STEPS, steps).remove(STEPS_KEY)
+        now = utc_now()
+        if _size_with_inline_steps(current, values, steps, now) > settings.EXECUTION_STEPS_OFFLOAD_BYTES:
+            return _write_offloaded(gateway, store, current, _attribute_update(values, now), steps)
+        inline = _attribute_update(values, now).set(STEPS, steps).remove(STEPS_KEY)
         try:
             written = gateway.write(job_id, inline, condition=current.key_condition())
         except ItemTooLarge:
             # Another attribute grew since the size was taken: the steps go to S3 after all.
-            return _write_offloaded(gateway, store, current, values, execution_steps)
+            return _write_offloaded(gateway, store, current, _attribute_update(values, now), steps)
         if current.steps_key:
             _delete_unreferenced(gateway, store, job_id, current.steps_key)
         return written
@@ -110,37 +169,54 @@ def job_update(
 
 
 def validate_steps(steps: Any) -> list:
-    if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
+    if not _is_step_list(steps):
         raise InvalidInput("execution_steps must be a list of objects.")
     return steps
 
 
-def _attribute_update(values: dict[str, Any]) -> Update:
+def _is_step_list(steps: Any) -> bool:
+    return isinstance(steps, list) and all(isinstance(step, dict) for step in steps)
+
+
+def _attribute_update(values: dict[str, Any], now: str) -> Update:
     update = Update()
     for name, value in values.items():
-        update.set(name, value)
-    return update.set("updated_at", utc_now())
+        update.set(Path(name), value)  # a top-level name, even when it holds a dot or brackets
+    return update.set("updated_at", now)
 
 
-def _size_with_inline_steps(current: JobRecord, values: dict[str, Any], steps: list) -> int:
-    after = {**current.item, **values, "updated_at": utc_now(), STEPS: steps}
+def _size_with_inline_steps(current: JobRecord, values: dict[str, Any], steps: list, now: str) -> int:
+    after = {**current.item, **values, "updated_at": now, STEPS: steps}
     after.pop(STEPS_KEY, None)
     return item_size(after)
 
 
 def _write_offloaded(
-    gateway: JobGateway, store: ExecutionStepsStore, current: JobRecord, values: dict[str, Any], steps: list
+    gateway: JobGateway, store: ExecutionStepsStore, current: JobRecord, update: Update, steps: list
 ) -> JobRecord:
     """Upload first, then point the item at the object and drop inline steps in one update."""
-    stored = store.save(current.job_id, steps)
-    update = _attribute_update(values).set(STEPS_KEY, stored.key).remove(STEPS)
+    stored = store.save(current.job_id, from_dynamodb(steps))  # exactly what inline storage would hold
     try:
-        return gateway.write(current.job_id, update, condition=current.key_condition())
-    except (ConditionFailed, ItemTooLarge):
-        # Definitely not written. (After Unavailable the outcome is unknown: nothing is undone,
-        # and an object left unreferenced is found by the orphan repair.)
-        _undo_upload(gateway, store, current, stored)
+        return gateway.write(
+            current.job_id, update.set(STEPS_KEY, stored.key).remove(STEPS), condition=current.key_condition()
+        )
+    except AppError as err:
+        if surely_not_applied(err) or _still_as_read(gateway, current):
+            _undo_upload(gateway, store, current, stored)
+        else:
+            logger.warning(
+                "Job %s: update outcome unknown (%s); %s is left as uploaded", current.job_id, err, stored.key
+            )
         raise
+
+
+def _still_as_read(gateway: JobGateway, current: JobRecord) -> bool:
+    """After a write whose outcome is unknown: True when the item is provably untouched by it."""
+    try:
+        latest = gateway.get(current.job_id)
+    except AppError:
+        return False
+    return latest is not None and latest.item == current.item
 
 
 def _undo_upload(gateway: JobGateway, store: ExecutionStepsStore, current: JobRecord, stored: StoredObject) -> None:
@@ -148,7 +224,7 @@ def _undo_upload(gateway: JobGateway, store: ExecutionStepsStore, current: JobRe
     if stored.version_id:
         try:
             store.delete_version(stored.key, stored.version_id)  # the version before it is current again
-        except Unavailable:
+        except AppError:
             logger.warning("Job %s: could not drop version %s of %s", current.job_id, stored.version_id, stored.key)
     elif current.steps_key == stored.key:
         logger.error("Job %s: unversioned bucket; a failed update replaced the object %s", current.job_id, stored.key)
@@ -157,10 +233,14 @@ def _undo_upload(gateway: JobGateway, store: ExecutionStepsStore, current: JobRe
 
 
 def _delete_unreferenced(gateway: JobGateway, store: ExecutionStepsStore, job_id: str, key: str) -> None:
-    """Delete the object the item no longer refers to, unless a writer has pointed at it again."""
+    """Delete the job's object once the item no longer refers to it, unless a writer has pointed
+    at it again. Keys of another form, or of another job's object, are not this job's to delete."""
+    if job_id_of_key(key) != job_id:
+        logger.warning("Job %s: not deleting %s, which is not this job's steps key", job_id, key)
+        return
     try:
         latest = gateway.get(job_id)
         if latest is None or latest.steps_key != key:
             store.delete(key)
-    except Unavailable:
+    except AppError:
         logger.warning("Job %s: could not delete %s; the orphan repair will find it", job_id, key)

@@ -1,12 +1,14 @@
 """Offloaded execution steps in S3, through django-storages.
 
 One object per job at `jobs/{job_id}/execution_steps.json`: private, JSON, written by us
-uncompressed; read as plain or gzip-compressed JSON (older writers and other services use both).
+uncompressed by default; read as plain or gzip-compressed JSON (older writers and other services
+use both).
 """
 
 import gzip
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,8 +22,12 @@ from core.storage import PrivateS3Storage, s3_errors, s3_storage
 KEY_PREFIX = "jobs/"
 KEY_SUFFIX = "/execution_steps.json"
 # A job id becomes one S3 path segment: no "/", no "..", nothing that needs escaping.
-SAFE_JOB_ID = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9._:@=+-]{1,255}$")
+SAFE_JOB_ID = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._:@=+-]{1,255}")
+STEPS_KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + "([^/]+)" + re.escape(KEY_SUFFIX))
 GZIP_MAGIC = b"\x1f\x8b"
+# Objects are parsed in memory: a body (or a gzip stream's expansion) above this is refused.
+MAX_DECODED_BYTES = 256 * 1024 * 1024
+NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
 class StepsUnreadable(Exception):
@@ -40,8 +46,14 @@ class StoredObject:
     version_id: str | None = None  # set when the bucket keeps versions
 
 
+@dataclass(frozen=True)
+class LoadedSteps:
+    steps: list[dict]
+    object: StoredObject
+
+
 def validate_job_id(job_id: str) -> str:
-    if not isinstance(job_id, str) or not SAFE_JOB_ID.match(job_id):
+    if not isinstance(job_id, str) or not SAFE_JOB_ID.fullmatch(job_id):
         raise InvalidInput(
             "A job id is 1-255 characters of letters, digits and . _ : @ = + - "
             "(it names an S3 path segment: no '/', no '..')."
@@ -53,26 +65,55 @@ def steps_key(job_id: str) -> str:
     return f"{KEY_PREFIX}{validate_job_id(job_id)}{KEY_SUFFIX}"
 
 
+def job_id_of_key(key: str) -> str | None:
+    """The job id in a well-formed steps key (`jobs/{job_id}/execution_steps.json`), else None."""
+    match = STEPS_KEY_PATTERN.fullmatch(key) if isinstance(key, str) else None
+    return match.group(1) if match and SAFE_JOB_ID.fullmatch(match.group(1)) else None
+
+
 def encode_steps(steps: list) -> bytes:
-    return json.dumps(steps, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    try:
+        return json.dumps(steps, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(f"execution_steps cannot be written as JSON: {err}.") from err
 
 
 def decode_steps(body: bytes, *, content_encoding: str | None = None) -> list[dict]:
     """Parse an object's body; gzip is recognised by its header or by its magic bytes."""
     if (content_encoding or "").lower() == "gzip" or body[:2] == GZIP_MAGIC:
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError) as err:
-            raise StepsUnreadable(f"not valid gzip: {err}") from err
+        body = _gunzip(body)
+    if len(body) > MAX_DECODED_BYTES:
+        raise StepsUnreadable(f"larger than {MAX_DECODED_BYTES} bytes")
     try:
-        steps = json.loads(body.decode("utf-8"))
+        # utf-8-sig: a byte order mark some writers add is not an error. NaN and Infinity are
+        # refused: no JSON reader downstream could take them.
+        steps = json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as err:
         raise StepsUnreadable(f"not UTF-8 text: {err}") from err
-    except json.JSONDecodeError as err:
+    except ValueError as err:  # JSONDecodeError, a refused constant, or a number too long to parse
         raise StepsUnreadable(f"not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise StepsUnreadable("JSON nested too deeply to read") from err
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
         raise StepsUnreadable("JSON is not a list of step objects")
     return steps
+
+
+def _gunzip(body: bytes) -> bytes:
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # gzip framing
+    try:
+        data = decompressor.decompress(body, MAX_DECODED_BYTES + 1)
+    except zlib.error as err:
+        raise StepsUnreadable(f"not valid gzip: {err}") from err
+    if len(data) > MAX_DECODED_BYTES:
+        raise StepsUnreadable(f"expands to more than {MAX_DECODED_BYTES} bytes")
+    if not decompressor.eof:
+        raise StepsUnreadable("not valid gzip: the stream is truncated")
+    return data
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON value")
 
 
 class ExecutionStepsStore:
@@ -83,14 +124,18 @@ class ExecutionStepsStore:
     def bucket(self) -> str:
         return self.storage.bucket_name
 
-    def save(self, job_id: str, steps: list) -> StoredObject:
+    def save(self, job_id: str, steps: list, *, compress: bool = False) -> StoredObject:
         """Upload the steps (one PutObject on the storage's connection, so that the new version's
-        id, when the bucket keeps versions, comes back with the write itself)."""
+        id, when the bucket keeps versions, comes back with the write itself). `compress` writes
+        gzip with `Content-Encoding: gzip`, as some other writers do."""
         key = steps_key(job_id)
         body = encode_steps(steps)
+        extra = {"ContentEncoding": "gzip"} if compress else {}
+        if compress:
+            body = gzip.compress(body, mtime=0)
         with s3_errors(self.bucket):
             response = self.storage.s3_client().put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json"
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra
             )
         version_id = response.get("VersionId")
         return StoredObject(key=key, size=len(body), version_id=None if version_id in (None, "null") else version_id)
@@ -100,18 +145,27 @@ class ExecutionStepsStore:
         with s3_errors(self.bucket):
             self.storage.s3_client().delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
-    def load(self, key: str) -> list[dict]:
-        """The steps at `key`. Raises StepsMissing (404), StepsUnreadable (bad content), or
+    def read(self, key: str) -> LoadedSteps:
+        """The steps at `key` and the object's size (from the same GetObject). Raises StepsMissing
+        (404), StepsUnreadable (bad content, or another refusal such as an archived object), or
         Unavailable (S3 unreachable, forbidden or throttling: never taken for "missing")."""
         try:
             with s3_errors(self.bucket):
-                response = self.storage.bucket.Object(key).get()
+                response = self.storage.s3_client().get_object(Bucket=self.bucket, Key=key)
                 body = response["Body"].read()
         except ClientError as err:
-            if error_code(err) in {"NoSuchKey", "404"}:
+            if error_code(err) in NOT_FOUND_CODES:
                 raise StepsMissing(f"no object at s3://{self.bucket}/{key}") from err
-            raise
-        return decode_steps(body, content_encoding=response.get("ContentEncoding"))
+            raise StepsUnreadable(f"S3 refused to return it ({error_code(err)})") from err
+        steps = decode_steps(body, content_encoding=response.get("ContentEncoding"))
+        stored = StoredObject(
+            key=key, size=response.get("ContentLength", len(body)), last_modified=response.get("LastModified")
+        )
+        return LoadedSteps(steps=steps, object=stored)
+
+    def load(self, key: str) -> list[dict]:
+        """The steps at `key` (see `read`)."""
+        return self.read(key).steps
 
     def head(self, key: str) -> StoredObject | None:
         """Size and age of the object, or None when S3 answers 404 (403 raises Unavailable)."""
@@ -119,7 +173,7 @@ class ExecutionStepsStore:
             with s3_errors(self.bucket):
                 response = self.storage.s3_client().head_object(Bucket=self.bucket, Key=key)
         except ClientError as err:
-            if error_code(err) in {"404", "NoSuchKey", "NotFound"}:
+            if error_code(err) in NOT_FOUND_CODES:
                 return None
             raise
         return StoredObject(key=key, size=response["ContentLength"], last_modified=response.get("LastModified"))

@@ -13,11 +13,12 @@ from botocore.exceptions import (
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
 )
 from django.conf import settings
 
-from core.errors import ConditionFailed, ItemTooLarge, TableMissing, Unavailable
+from core.errors import AppError, ConditionFailed, ItemTooLarge, TableMissing, Unavailable
 
 from .connection import dynamodb_endpoint
 
@@ -29,6 +30,8 @@ TRANSIENT_CODES = {
     "ServiceUnavailable",
     "LimitExceededException",
 }
+# Server-side failures after which a write may or may not have been applied.
+UNKNOWN_OUTCOME_CODES = {"InternalServerError", "ServiceUnavailable"}
 ACCESS_CODES = {
     "AccessDeniedException",
     "UnrecognizedClientException",
@@ -40,6 +43,19 @@ ACCESS_CODES = {
 
 def error_code(err: ClientError) -> str:
     return err.response.get("Error", {}).get("Code", "")
+
+
+def surely_not_applied(err: BaseException) -> bool:
+    """True when a failed request certainly changed nothing: DynamoDB refused it (a condition,
+    validation, throttling, access, a missing table) or it never left the client (no connection,
+    no credentials, bad parameters). After a timeout, a dropped connection or a server error the
+    outcome is unknown, and so is it for anything else."""
+    cause = err.__cause__ if isinstance(err, AppError) and err.__cause__ is not None else err
+    if isinstance(cause, ClientError):
+        return error_code(cause) not in UNKNOWN_OUTCOME_CODES
+    return isinstance(
+        cause, (ConnectionError, NoCredentialsError, PartialCredentialsError, NoRegionError, ParamValidationError)
+    )
 
 
 def aws_setup_error(err: Exception, service: str) -> Unavailable | None:

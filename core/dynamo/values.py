@@ -11,10 +11,23 @@ from core.errors import InvalidInput
 from .item_size import trimmed_digits
 
 MAX_NUMBER_DIGITS = 38
+# Magnitudes DynamoDB stores: 1E-130 up to (not including) 1E+126.
+MIN_NUMBER_EXPONENT, MAX_NUMBER_EXPONENT = -130, 125
+# A top-level value is level 1; AWS refuses an item holding a value below level 32 (31 maps or
+# lists around it). moto does not check.
+MAX_NESTING_LEVELS = 32
 
 
 def to_dynamodb(value: Any, where: str = "value") -> Any:
     """Convert a JSON-like Python value into what the boto3 Table resource accepts."""
+    return _convert(value, where, 1)
+
+
+def _convert(value: Any, where: str, level: int) -> Any:
+    if level > MAX_NESTING_LEVELS:
+        raise InvalidInput(
+            f"{where}: DynamoDB allows at most {MAX_NESTING_LEVELS - 1} maps or lists nested around a value."
+        )
     if value is None or isinstance(value, (bool, str, bytes, bytearray)):
         return value
     if isinstance(value, float):
@@ -32,20 +45,22 @@ def to_dynamodb(value: Any, where: str = "value") -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(f"{where}: map keys must be strings, got {key!r}.")
-            converted[key] = to_dynamodb(item, f"{where}.{key}")
+            converted[key] = _convert(item, f"{where}.{key}", level + 1)
         return converted
     if isinstance(value, (list, tuple)):
-        return [to_dynamodb(item, f"{where}[{index}]") for index, item in enumerate(value)]
+        return [_convert(item, f"{where}[{index}]", level + 1) for index, item in enumerate(value)]
     if isinstance(value, (set, frozenset)):
         if not value:
             raise InvalidInput(f"{where}: DynamoDB cannot store an empty set.")
-        return {to_dynamodb(item, where) for item in value}
+        return {_convert(item, where, level) for item in value}
     raise InvalidInput(f"{where}: {type(value).__name__} cannot be stored in DynamoDB.")
 
 
 def _checked_number(number: Decimal, where: str) -> Decimal:
     if len(trimmed_digits(number)[1]) > MAX_NUMBER_DIGITS:
         raise InvalidInput(f"{where}: DynamoDB numbers hold at most {MAX_NUMBER_DIGITS} significant digits.")
+    if not number.is_zero() and not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
+        raise InvalidInput(f"{where}: {number} is outside DynamoDB's number range (1E-130 to 1E+126, exclusive).")
     return number
 
 
