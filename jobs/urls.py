@@ -1,3 +1,5 @@
 """Jobs API routes, mounted under /api/."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [path("", include("jobs.repairs.urls"))]
