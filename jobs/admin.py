@@ -59,10 +59,12 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         kind, query = self._filters(request.GET)
-        report = stale_keys_scan(kinds=(kind,) if kind else DEFAULT_KINDS)
+        # An exact job id (the jobs page links here with `?q=<job_id>`) also sizes that one job.
+        report = stale_keys_scan(kinds=(kind,) if kind else DEFAULT_KINDS, job_id=None if kind else query)
         findings = [finding for finding in report.findings if _matches(finding, query)]
         may_repair = self.has_change_permission(request)
-        groups = [self._group(scanned, findings, may_repair) for scanned in report.kinds]
+        shown = [k for k in KINDS if k in report.kinds or any(finding.kind == k for finding in findings)]
+        groups = [self._group(shown_kind, findings, may_repair) for shown_kind in shown]
         counts = {group["kind"]: group["count"] for group in groups}
         context = {
             **self.base_context(request, self.opts.verbose_name_plural.capitalize()),

@@ -53,6 +53,7 @@ from .findings import (
 
 KEY_KINDS = frozenset({BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT})
 MAX_SEGMENTS = 64
+MAX_JOB_ID_BYTES = 2048  # DynamoDB's limit for a partition key value
 
 
 @dataclass
@@ -95,9 +96,12 @@ def scan(
     segments: int = 1,
     min_orphan_age: int = DEFAULT_MIN_ORPHAN_AGE,
     progress: ScanProgress | None = None,
+    job_id: str | None = None,
     gateway_factory: Callable[[], JobGateway] = JobGateway,
     store: ExecutionStepsStore | None = None,
 ) -> ScanReport:
+    """Findings of `kinds`, sorted. With `job_id` and without oversize_inline among `kinds`, that
+    one job is still sized (a single read), so a job's own page can show its oversize finding."""
     if not 1 <= segments <= MAX_SEGMENTS:
         raise ValueError(f"segments must be between 1 and {MAX_SEGMENTS}")
     progress = progress or ScanProgress()
@@ -115,11 +119,18 @@ def scan(
         findings += [finding for record in keyed if (finding := keyed_finding(record, objects)) is not None]
         referenced = {record.steps_key for record in keyed if isinstance(record.steps_key, str)}
         findings += orphan_findings(objects.values(), referenced, min_orphan_age, now=datetime.now(UTC))
+    margin = settings.EXECUTION_STEPS_OFFLOAD_BYTES
     if OVERSIZE_INLINE in kinds:
-        margin = settings.EXECUTION_STEPS_OFFLOAD_BYTES
         read = partial(_oversize, margin=margin, progress=progress)
         findings += [finding for part in _in_segments(segments, read, gateway_factory) for finding in part]
-    wanted = sorted((finding for finding in findings if finding.kind in kinds), key=lambda finding: finding.sort_key)
+    elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
+        record = gateway_factory().get(job_id)
+        if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
+            findings += [finding for finding in [oversize_finding(record, margin)] if finding is not None]
+    wanted = sorted(
+        (finding for finding in findings if finding.kind in kinds or finding.kind == OVERSIZE_INLINE),
+        key=lambda finding: finding.sort_key,
+    )
     return ScanReport(
         findings=wanted,
         kinds=tuple(kind for kind in KINDS if kind in kinds),

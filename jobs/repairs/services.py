@@ -27,8 +27,10 @@ def stale_keys_scan(
     segments: int = 1,
     min_orphan_age: int = DEFAULT_MIN_ORPHAN_AGE,
     progress: ScanProgress | None = None,
+    job_id: str | None = None,
 ) -> ScanReport:
-    """The current findings of `kinds` (oversize_inline reads every inline item: ask for it)."""
+    """The current findings of `kinds` (oversize_inline reads every inline item: ask for it).
+    `job_id`: also size that one job's inline steps when oversize_inline is not asked for."""
     unknown = set(kinds) - set(KINDS)
     if unknown or not kinds:
         raise InvalidInput(f"Kinds are {', '.join(KINDS)}; got {', '.join(sorted(unknown)) or 'none'}.")
@@ -36,7 +38,7 @@ def stale_keys_scan(
         raise InvalidInput(f"segments must be between 1 and {scanner.MAX_SEGMENTS}.")
     if min_orphan_age < 0:
         raise InvalidInput("The minimum orphan age cannot be negative.")
-    return scanner.scan(kinds=kinds, segments=segments, min_orphan_age=min_orphan_age, progress=progress)
+    return scanner.scan(kinds=kinds, segments=segments, min_orphan_age=min_orphan_age, progress=progress, job_id=job_id)
 
 
 def stale_keys_document(*, findings: list[Finding], repaired: int) -> dict[str, Any]:

@@ -17,7 +17,7 @@ class FindingsView(APIView):
     permission_model = StaleKeyRepair
     permission_classes = [FindingsPermission]
 
-    @extend_schema(parameters=[FindingsQuerySerializer], responses=FindingsSerializer)
+    @extend_schema(operation_id="repairs_findings", parameters=[FindingsQuerySerializer], responses=FindingsSerializer)
     def get(self, request):
         """Stale execution_steps keys and orphan objects, found by a full scan of the Jobs table's
         keys and a listing of `jobs/` in S3 (no per-job S3 requests)."""

@@ -62,6 +62,14 @@ def test_kind_filter_and_job_search(world, repairer):
     assert set(tokens(searched)) == {"dangling"}
 
 
+def test_an_exact_job_id_search_also_sizes_that_job(world, repairer):
+    with watch_calls() as calls:
+        html = repairer.get(PAGE, {"q": "oversize"}).content.decode()
+    assert calls == [("dynamodb", "Scan"), ("s3", "ListObjectsV2"), ("dynamodb", "GetItem")]
+    assert set(tokens(html)) == {"oversize"} and 'id="kind-oversize_inline"' in html
+    assert 'id="kind-oversize_inline"' not in repairer.get(PAGE, {"q": "oversiz"}).content.decode()
+
+
 def test_preview_then_confirm_repairs_logs_and_redirects(world, repairer):
     items, objects = world.items(), world.objects()
     selected = tokens(repairer.get(PAGE).content.decode())
