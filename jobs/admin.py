@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from core.admin import GatewayAdmin
+from core.admin import GatewayAdmin, ListFilter
 
 from .models import Job, StaleKeyRepair
 from .repairs.findings import (
@@ -25,7 +25,8 @@ from .repairs.findings import (
 )
 from .repairs.permissions import can_repair, can_view_findings
 from .repairs.repairer import READY, REPAIRED, SKIPPED
-from .repairs.services import LOG_PREFIX, stale_key_preview, stale_key_repair, stale_keys_scan
+from .repairs.scanner import stale_keys_scan
+from .repairs.services import LOG_PREFIX, stale_key_preview, stale_key_repair
 from .repairs.tokens import finding_from_token, finding_token, plans_from_token, plans_token
 
 
@@ -43,6 +44,7 @@ class StaleKeyRepairAdmin(GatewayAdmin):
     change_list_template = "admin/jobs/repairs/findings.html"
     confirm_template = "admin/jobs/repairs/confirm.html"
     search_help_text = "A job id or an S3 key, or part of one."
+    list_filters = (ListFilter("kind", "kind", tuple((kind, KIND_LABELS[kind]) for kind in KINDS)),)
     list_per_page = 200  # findings shown per kind; the scan itself always covers the whole table
     max_batch = 100  # repairs per confirmation: larger runs belong to `manage.py repair_stale_keys`
 
@@ -65,17 +67,24 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         may_repair = self.has_change_permission(request)
         shown = [k for k in KINDS if k in report.kinds or any(finding.kind == k for finding in findings)]
         groups = [self._group(shown_kind, findings, may_repair) for shown_kind in shown]
+        selected = {"kind": kind} if kind else {}
+        filters = self.filter_links(selected, {**selected, **({"q": query} if query else {})})
         counts = {group["kind"]: group["count"] for group in groups}
+        for link in filters[0]["links"]:
+            if link.get("value") in counts:
+                link["label"] += f" ({counts[link['value']]})"
         context = {
             **self.base_context(request, self.opts.verbose_name_plural.capitalize()),
             "report": report,
             "groups": groups,
             "kind": kind,
+            "filters": filters,
+            "has_search": True,
             "search_query": query,
             "search_help_text": self.search_help_text,
+            "is_first_page": True,  # one page: the scan covers the whole table
             "may_repair": may_repair,
             "any_repairable": any(group["repairable"] for group in groups),
-            "kind_links": self._kind_links(kind, query, counts),
             "oversize_checked": OVERSIZE_INLINE in report.kinds,
             "oversize_url": "?" + urlencode({"kind": OVERSIZE_INLINE, **({"q": query} if query else {})}),
             "repair_url": self.url_for("repair"),
@@ -173,16 +182,6 @@ class StaleKeyRepairAdmin(GatewayAdmin):
                 for finding in of_kind[: self.list_per_page]
             ],
         }
-
-    @staticmethod
-    def _kind_links(selected: str | None, query: str, counts: dict[str, int]) -> list[dict]:
-        search = {"q": query} if query else {}
-        links = [{"label": "All", "url": "?" + urlencode(search), "selected": selected is None}]
-        for kind in KINDS:
-            count = f" ({counts[kind]})" if kind in counts else ""
-            url = "?" + urlencode({"kind": kind, **search})
-            links.append({"label": KIND_LABELS[kind] + count, "url": url, "selected": selected == kind})
-        return links
 
     @staticmethod
     def _recent_repairs():

@@ -44,7 +44,6 @@ from .findings import (
     OVERSIZE_INLINE,
     Finding,
     ItemState,
-    human_age,
     human_seconds,
     human_size,
     key_problem,
@@ -90,7 +89,7 @@ class ScanReport:
         return {kind: sum(1 for finding in self.findings if finding.kind == kind) for kind in self.kinds}
 
 
-def scan(
+def stale_keys_scan(
     *,
     kinds: Collection[str] = DEFAULT_KINDS,
     segments: int = 1,
@@ -100,10 +99,16 @@ def scan(
     gateway_factory: Callable[[], JobGateway] = JobGateway,
     store: ExecutionStepsStore | None = None,
 ) -> ScanReport:
-    """Findings of `kinds`, sorted. With `job_id` and without oversize_inline among `kinds`, that
-    one job is still sized (a single read), so a job's own page can show its oversize finding."""
+    """The current findings of `kinds`, sorted (the same for any number of `segments`). With
+    `job_id` and without oversize_inline among `kinds`, that one job is still sized (a single
+    read), so a job's own page can show its oversize finding."""
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise InvalidInput(f"Kinds are {', '.join(KINDS)}; got {', '.join(sorted(unknown)) or 'none'}.")
     if not 1 <= segments <= MAX_SEGMENTS:
-        raise ValueError(f"segments must be between 1 and {MAX_SEGMENTS}")
+        raise InvalidInput(f"segments must be between 1 and {MAX_SEGMENTS}.")
+    if min_orphan_age < 0:
+        raise InvalidInput("The minimum orphan age cannot be negative.")
     progress = progress or ScanProgress()
     store = store or ExecutionStepsStore()
     findings: list[Finding] = []
@@ -218,10 +223,10 @@ def orphan_findings(
         job_id = job_id_of_key(stored.key)
         if job_id is None or stored.key in referenced:
             continue
-        age = f"{human_size(stored.size)}, {human_age(stored.last_modified, now)} old"
+        modified = stored.last_modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         young = (now - stored.last_modified).total_seconds() < min_orphan_age
         grace = f"; younger than the grace age ({human_seconds(min_orphan_age)}): kept for now" if young else ""
-        detail = f"no job references this object ({age}){grace}"
+        detail = f"no job references this object ({human_size(stored.size)}, last modified {modified}){grace}"
         found.append(Finding(kind=ORPHAN_OBJECT, job_id=job_id, s3_key=stored.key, detail=detail, object=stored))
     return found
 

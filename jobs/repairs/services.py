@@ -1,6 +1,6 @@
-"""Stale-key operations shared by the admin page, the API and `manage.py repair_stale_keys`."""
+"""Stale-key operations shared by the admin page, the API and `manage.py repair_stale_keys`
+(with the scanner's `stale_keys_scan`)."""
 
-from collections.abc import Collection
 from typing import Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -10,35 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from core.errors import InvalidInput
 from jobs.models import Job
 
-from . import scanner
-from .findings import DEFAULT_KINDS, DEFAULT_MIN_ORPHAN_AGE, KINDS, Finding
+from .findings import DEFAULT_MIN_ORPHAN_AGE, Finding
 from .repairer import REPAIRED, Outcome, Plan, Repairer
-from .scanner import ScanProgress, ScanReport
 
 # Commands have no request user: repairs they apply are logged as this user (created inactive,
 # without a usable password) unless `--user` names another.
 SYSTEM_USERNAME = "repair_stale_keys"
 LOG_PREFIX = "Stale key repair"
-
-
-def stale_keys_scan(
-    *,
-    kinds: Collection[str] = DEFAULT_KINDS,
-    segments: int = 1,
-    min_orphan_age: int = DEFAULT_MIN_ORPHAN_AGE,
-    progress: ScanProgress | None = None,
-    job_id: str | None = None,
-) -> ScanReport:
-    """The current findings of `kinds` (oversize_inline reads every inline item: ask for it).
-    `job_id`: also size that one job's inline steps when oversize_inline is not asked for."""
-    unknown = set(kinds) - set(KINDS)
-    if unknown or not kinds:
-        raise InvalidInput(f"Kinds are {', '.join(KINDS)}; got {', '.join(sorted(unknown)) or 'none'}.")
-    if not 1 <= segments <= scanner.MAX_SEGMENTS:
-        raise InvalidInput(f"segments must be between 1 and {scanner.MAX_SEGMENTS}.")
-    if min_orphan_age < 0:
-        raise InvalidInput("The minimum orphan age cannot be negative.")
-    return scanner.scan(kinds=kinds, segments=segments, min_orphan_age=min_orphan_age, progress=progress, job_id=job_id)
 
 
 def stale_keys_document(*, findings: list[Finding], repaired: int) -> dict[str, Any]:

@@ -9,8 +9,9 @@ from jobs.models import StaleKeyRepair
 
 from .findings import DEFAULT_KINDS, KINDS
 from .permissions import FindingsPermission
+from .scanner import stale_keys_scan
 from .serializers import FindingsQuerySerializer, FindingsSerializer
-from .services import stale_keys_document, stale_keys_scan
+from .services import stale_keys_document
 
 
 class FindingsView(APIView):

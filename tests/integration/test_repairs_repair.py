@@ -15,7 +15,7 @@ from core.dynamo.connection import dynamodb_table
 from jobs.models import Job
 from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, KINDS, ORPHAN_OBJECT, OVERSIZE_INLINE, REMOVE_INLINE
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED
-from jobs.repairs.scanner import scan
+from jobs.repairs.scanner import stale_keys_scan
 from jobs.repairs.services import SYSTEM_USERNAME, stale_key_preview, stale_key_repair
 from jobs.steps_store import steps_key
 from tests.integration.test_repairs_scan import World, deny, make_steps
@@ -29,7 +29,9 @@ def world(aws):
 
 
 def find(kind: str, job_id: str, **scan_options):
-    (finding,) = [f for f in scan(kinds=KINDS, **scan_options).findings if (f.kind, f.job_id) == (kind, job_id)]
+    (finding,) = [
+        f for f in stale_keys_scan(kinds=KINDS, **scan_options).findings if (f.kind, f.job_id) == (kind, job_id)
+    ]
     return finding
 
 
@@ -76,7 +78,7 @@ def rerun_first_step(table, job_id: str) -> None:
 def test_each_kind_is_repaired_logged_and_a_second_run_finds_nothing(world, superuser):
     world.plant_each_kind()
     before = world.item("oversize")
-    outcomes = [repair(finding, superuser) for finding in scan(kinds=KINDS, min_orphan_age=0).findings]
+    outcomes = [repair(finding, superuser) for finding in stale_keys_scan(kinds=KINDS, min_orphan_age=0).findings]
     assert [(o.finding.kind, o.status) for o in outcomes] == [
         (BOTH_PRESENT, REPAIRED),
         (DANGLING_KEY, REPAIRED),
@@ -93,7 +95,7 @@ def test_each_kind_is_repaired_logged_and_a_second_run_finds_nothing(world, supe
     assert "execution_steps" not in oversize and oversize["execution_steps_s3_key"] == steps_key("oversize")
     assert json.loads(objects[steps_key("oversize")]) == make_steps(40, output="x" * 8000)
     assert oversize["updated_at"] == before["updated_at"]  # where the steps live changed, not what they are
-    assert scan(kinds=KINDS, min_orphan_age=0).findings == []
+    assert stale_keys_scan(kinds=KINDS, min_orphan_age=0).findings == []
 
     entries = {entry.object_id: entry for entry in LogEntry.objects.all()}
     assert set(entries) == {"both", "dangling", "orphan", "oversize"}
@@ -112,7 +114,7 @@ def test_a_dry_run_and_a_preview_change_nothing(world, capsys):
     call_command("repair_stale_keys", "--kind", "all", "--min-orphan-age", "0")
     printed = capsys.readouterr().out
     assert "Dry run: nothing was changed" in printed and "Findings: 4" in printed
-    plans = stale_key_preview(findings=scan(kinds=KINDS).findings, min_orphan_age=0)
+    plans = stale_key_preview(findings=stale_keys_scan(kinds=KINDS).findings, min_orphan_age=0)
     assert [plan.status for plan in plans] == ["ready"] * 4
     assert plans[0].change.startswith(
         "REMOVE execution_steps (2 inline steps; S3 object jobs/both/execution_steps.json"
@@ -124,7 +126,7 @@ def test_a_dry_run_and_a_preview_change_nothing(world, capsys):
 
 def test_a_worker_write_between_scan_and_repair_is_not_overwritten(world, superuser):
     world.plant_each_kind()
-    findings = {f.job_id: f for f in scan(kinds=KINDS, min_orphan_age=0).findings}
+    findings = {f.job_id: f for f in stale_keys_scan(kinds=KINDS, min_orphan_age=0).findings}
     worker = worker_table()
     worker.update_item(
         Key={"job_id": "both"}, UpdateExpression="SET execution_steps = :s", ExpressionAttributeValues={":s": []}
@@ -184,7 +186,7 @@ def test_an_offload_never_replaces_an_object_already_there(world, superuser):
 
 def test_an_orphan_younger_than_the_grace_age_is_kept(world, superuser):
     world.put(steps_key("fresh"), make_steps(1))
-    (finding,) = scan().findings
+    (finding,) = stale_keys_scan().findings
     outcome = stale_key_repair(finding=finding, user=superuser)  # the default grace age: one hour
     assert outcome.status == SKIPPED and "younger than the grace age (1 h)" in outcome.message
     assert steps_key("fresh") in world.objects()
@@ -194,7 +196,7 @@ def test_an_orphan_that_a_job_references_or_a_worker_rewrites_is_not_deleted(wor
     world.put(steps_key("late"), make_steps(1))
     world.put(steps_key("rewritten"), make_steps(1))
     world.put(steps_key("racing"), make_steps(1))
-    findings = {f.job_id: f for f in scan(min_orphan_age=0).findings}
+    findings = {f.job_id: f for f in stale_keys_scan(min_orphan_age=0).findings}
     world.job("late", execution_steps_s3_key=steps_key("late"))  # the worker wrote its key after uploading
     world.put(steps_key("rewritten"), make_steps(2))
     late, rewritten = repair(findings["late"], superuser), repair(findings["rewritten"], superuser)
@@ -214,7 +216,7 @@ def test_an_orphan_that_a_job_references_or_a_worker_rewrites_is_not_deleted(wor
 
 def test_objects_that_vanish_between_scan_and_repair(world, superuser):
     world.plant_each_kind()
-    findings = {f.job_id: f for f in scan(kinds=KINDS, min_orphan_age=0).findings}
+    findings = {f.job_id: f for f in stale_keys_scan(kinds=KINDS, min_orphan_age=0).findings}
     world.s3.delete_object(Bucket=world.bucket, Key=steps_key("orphan"))
     world.s3.delete_object(Bucket=world.bucket, Key=steps_key("both"))
     gone = repair(findings["orphan"], superuser)
@@ -233,7 +235,7 @@ def test_objects_that_vanish_between_scan_and_repair(world, superuser):
 )
 def test_a_403_from_s3_is_not_missing_and_nothing_is_dropped(world, superuser, job_id, operation):
     world.plant_each_kind()
-    finding = next(f for f in scan(min_orphan_age=0).findings if f.job_id == job_id)
+    finding = next(f for f in stale_keys_scan(min_orphan_age=0).findings if f.job_id == job_id)
     items, objects = world.items(), world.objects()
     with deny(world.s3, operation):
         outcome = repair(finding, superuser)
@@ -248,7 +250,7 @@ def test_an_unreadable_object_loses_to_the_inline_steps_and_is_left_for_the_orph
     assert outcome.status == REPAIRED and "unreadable: not valid JSON" in outcome.message
     assert world.item("corrupt")["execution_steps"] == make_steps(2)
     assert "execution_steps_s3_key" not in world.item("corrupt")
-    assert [(f.kind, f.job_id) for f in scan(min_orphan_age=0).findings] == [(ORPHAN_OBJECT, "corrupt")]
+    assert [(f.kind, f.job_id) for f in stale_keys_scan(min_orphan_age=0).findings] == [(ORPHAN_OBJECT, "corrupt")]
 
 
 def test_keys_outside_jobs_are_reported_never_followed_or_repaired(world, superuser):
@@ -256,7 +258,7 @@ def test_keys_outside_jobs_are_reported_never_followed_or_repaired(world, superu
     world.job("outside", execution_steps_s3_key="other/x.json")
     world.job("escape", execution_steps=make_steps(1), execution_steps_s3_key="jobs/../other/x.json")
     items, objects = world.items(), world.objects()
-    outcomes = [repair(finding, superuser) for finding in scan().findings]
+    outcomes = [repair(finding, superuser) for finding in stale_keys_scan().findings]
     assert [o.status for o in outcomes] == [SKIPPED, SKIPPED]
     assert all("No automatic repair" in o.message and "repair it by hand" in o.message for o in outcomes)
     assert world.items() == items and world.objects() == objects

@@ -14,7 +14,7 @@ from core.dynamo.item_size import item_size
 from core.errors import Unavailable
 from jobs.gateway import JobGateway
 from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, KINDS, ORPHAN_OBJECT, OVERSIZE_INLINE
-from jobs.repairs.scanner import scan
+from jobs.repairs.scanner import stale_keys_scan
 from jobs.steps_store import ExecutionStepsStore, steps_key
 
 
@@ -89,7 +89,7 @@ def found(report) -> list[tuple[str, str]]:
 
 def test_each_kind_is_found_and_sound_jobs_are_not(world):
     world.plant_each_kind()
-    report = scan(kinds=KINDS, min_orphan_age=0)
+    report = stale_keys_scan(kinds=KINDS, min_orphan_age=0)
     assert found(report) == [
         (BOTH_PRESENT, "both"),
         (DANGLING_KEY, "dangling"),
@@ -109,7 +109,7 @@ def test_each_kind_is_found_and_sound_jobs_are_not(world):
 def test_the_default_scan_reads_keys_only_and_leaves_oversize_out(world):
     world.plant_each_kind()
     with watch_calls() as calls:
-        report = scan(min_orphan_age=0)
+        report = stale_keys_scan(min_orphan_age=0)
     assert OVERSIZE_INLINE not in report.kinds and found(report) == [
         (BOTH_PRESENT, "both"),
         (DANGLING_KEY, "dangling"),
@@ -133,13 +133,13 @@ def test_the_key_scan_returns_ids_keys_and_only_the_inline_steps_next_to_a_key(w
 def test_an_empty_inline_list_next_to_a_key_is_both_present(world):
     world.put(steps_key("empty"), make_steps(1))
     world.job("empty", execution_steps=[], execution_steps_s3_key=steps_key("empty"))
-    (finding,) = scan().findings
+    (finding,) = stale_keys_scan().findings
     assert (finding.kind, finding.steps_count) == (BOTH_PRESENT, 0)
 
 
 def test_young_orphans_are_reported_as_kept(world):
     world.put(steps_key("fresh"), make_steps(1))
-    (finding,) = scan().findings
+    (finding,) = stale_keys_scan().findings
     assert finding.kind == ORPHAN_OBJECT and "younger than the grace age (1 h): kept for now" in finding.detail
 
 
@@ -149,7 +149,7 @@ def test_keys_that_cannot_be_followed(world):
     world.job("escape", execution_steps=make_steps(1), execution_steps_s3_key="jobs/../other/x.json")
     world.job("null-key", execution_steps=make_steps(1), execution_steps_s3_key=None)
     world.job("empty-key", execution_steps_s3_key="")
-    findings = {finding.job_id: finding for finding in scan().findings}
+    findings = {finding.job_id: finding for finding in stale_keys_scan().findings}
     assert findings["outside"].kind == DANGLING_KEY and "points outside jobs/" in findings["outside"].blocked
     assert findings["escape"].kind == BOTH_PRESENT and "'..' segments" in findings["escape"].blocked
     assert findings["null-key"].kind == BOTH_PRESENT and findings["null-key"].blocked is None
@@ -161,7 +161,7 @@ def test_gzip_objects_and_other_files_under_jobs_are_not_orphans_when_referenced
     world.put(steps_key("zipped"), gzip.compress(json.dumps(make_steps(2)).encode()), ContentEncoding="gzip")
     world.job("zipped", execution_steps_s3_key=steps_key("zipped"))
     world.put("jobs/zipped/artifact.bin", b"\x00\x01")
-    assert scan(min_orphan_age=0).findings == []
+    assert stale_keys_scan(min_orphan_age=0).findings == []
 
 
 def test_findings_are_identical_for_one_two_and_four_segments_over_many_pages(world):
@@ -180,7 +180,7 @@ def test_findings_are_identical_for_one_two_and_four_segments_over_many_pages(wo
     reports = {}
     for segments in (1, 2, 4):
         with watch_calls() as calls:
-            reports[segments] = scan(segments=segments, min_orphan_age=0)
+            reports[segments] = stale_keys_scan(segments=segments, min_orphan_age=0)
         assert calls.count(("dynamodb", "Scan")) > segments  # several pages per segment
         assert reports[segments].items_scanned == 2000
     assert found(reports[1]) == found(reports[2]) == found(reports[4])
@@ -191,7 +191,7 @@ def test_findings_are_identical_for_one_two_and_four_segments_over_many_pages(wo
 def test_a_refused_listing_is_unavailable_not_an_empty_bucket(world):
     world.offloaded("sound", make_steps(1))
     with deny(world.s3, "ListObjectsV2"), pytest.raises(Unavailable, match="refused access"):
-        scan()
+        stale_keys_scan()
 
 
 @contextmanager
