@@ -101,7 +101,8 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         if not self.has_change_permission(request):
             raise PermissionDenied
         kind, query = self._filters(request.POST)
-        back = self.url_for("changelist") + "?" + urlencode({"kind": kind or "", "q": query})
+        params = {name: value for name, value in (("kind", kind), ("q", query)) if value}
+        back = self.url_for("changelist") + (f"?{urlencode(params)}" if params else "")
         if request.POST.get("confirm") == "yes":
             self._apply(request, plans_from_token(request.POST.get("plans", "")))
             return HttpResponseRedirect(back)

@@ -21,7 +21,7 @@ own boto3 resource; findings are sorted, so they are the same for any number of 
 
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +31,7 @@ from django.conf import settings
 
 from core.dynamo.item_size import item_size
 from core.errors import InvalidInput
-from jobs.gateway import STEPS, STEPS_KEY, JobGateway, JobRecord, ScanPage
+from jobs.gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
 from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, StoredObject, job_id_of_key, steps_key
 
 from .findings import (
@@ -81,9 +81,16 @@ class ScanProgress:
 class ScanReport:
     findings: list[Finding]
     kinds: tuple[str, ...]
-    items_scanned: int  # items DynamoDB read, over every scan made
+    table_scans: dict[str, int]  # items read by each whole-table scan made ("keys", "inline sizes")
     objects_listed: int
     seconds: float
+
+    @property
+    def items_scanned(self) -> int:
+        return max(self.table_scans.values(), default=0)
+
+    def describe_scans(self) -> str:
+        return " and ".join(f"{count:,} items for {name}" for name, count in self.table_scans.items()) or "no items"
 
     def counts(self) -> dict[str, int]:
         return {kind: sum(1 for finding in self.findings if finding.kind == kind) for kind in self.kinds}
@@ -112,13 +119,16 @@ def stale_keys_scan(
     progress = progress or ScanProgress()
     store = store or ExecutionStepsStore()
     findings: list[Finding] = []
+    table_scans: dict[str, int] = {}
     objects_listed = 0
     if KEY_KINDS & set(kinds):
+        before = progress.items
         keyed = [
             record
             for part in _in_segments(segments, partial(_keyed, progress=progress), gateway_factory)
             for record in part
         ]
+        table_scans["keys"] = progress.items - before
         objects = {stored.key: stored for stored in store.list_objects(KEY_PREFIX)}
         objects_listed = len(objects)
         findings += [finding for record in keyed if (finding := keyed_finding(record, objects)) is not None]
@@ -126,8 +136,10 @@ def stale_keys_scan(
         findings += orphan_findings(objects.values(), referenced, min_orphan_age, now=datetime.now(UTC))
     margin = settings.EXECUTION_STEPS_OFFLOAD_BYTES
     if OVERSIZE_INLINE in kinds:
+        before = progress.items
         read = partial(_oversize, margin=margin, progress=progress)
         findings += [finding for part in _in_segments(segments, read, gateway_factory) for finding in part]
+        table_scans["inline sizes"] = progress.items - before
     elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
         record = gateway_factory().get(job_id)
         if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
@@ -139,7 +151,7 @@ def stale_keys_scan(
     return ScanReport(
         findings=wanted,
         kinds=tuple(kind for kind in KINDS if kind in kinds),
-        items_scanned=progress.items,
+        table_scans=table_scans,
         objects_listed=objects_listed,
         seconds=time.monotonic() - progress.started,
     )
@@ -155,23 +167,21 @@ def _in_segments(segments: int, read: Callable, gateway_factory: Callable[[], Jo
         return [future.result() for future in futures]
 
 
-def _pages(pages: Iterator[ScanPage], progress: ScanProgress, found: Callable[[JobRecord], bool]) -> Iterator:
-    for page in pages:
-        progress.add(items=page.scanned, findings=sum(1 for record in page.records if found(record)))
-        yield page.records
-
-
 def _keyed(gateway: JobGateway, segment: int, total: int, *, progress: ScanProgress) -> list[JobRecord]:
-    pages = gateway.scan_keyed(segment=segment, total_segments=total)
-    return [record for records in _pages(pages, progress, lambda record: STEPS in record.item) for record in records]
+    records = []
+    for page in gateway.scan_keyed(segment=segment, total_segments=total):
+        progress.add(items=page.scanned, findings=sum(1 for record in page.records if STEPS in record.item))
+        records += page.records
+    return records
 
 
 def _oversize(gateway: JobGateway, segment: int, total: int, *, margin: int, progress: ScanProgress) -> list[Finding]:
-    pages = gateway.scan_inline(segment=segment, total_segments=total)
     found = []
-    # Only the findings are kept: whole items are dropped page by page.
-    for records in _pages(pages, progress, lambda record: item_size(record.item) > margin):
-        found += [finding for record in records if (finding := oversize_finding(record, margin)) is not None]
+    for page in gateway.scan_inline(segment=segment, total_segments=total):
+        # Only the findings are kept: whole items are dropped page by page.
+        oversize = [finding for record in page.records if (finding := oversize_finding(record, margin)) is not None]
+        progress.add(items=page.scanned, findings=len(oversize))
+        found += oversize
     return found
 
 

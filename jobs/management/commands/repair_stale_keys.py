@@ -1,5 +1,6 @@
 import json
 from argparse import ArgumentTypeError
+from itertools import zip_longest
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -26,6 +27,12 @@ def seconds(text: str) -> int:
     if value < 0:
         raise ArgumentTypeError("cannot be negative")
     return value
+
+
+def selected_kinds(chosen: list[str] | None) -> tuple[str, ...]:
+    if not chosen:
+        return DEFAULT_KINDS
+    return KINDS if ALL in chosen else tuple(kind for kind in KINDS if kind in chosen)
 
 
 class Command(AwsCommand):
@@ -72,9 +79,7 @@ class Command(AwsCommand):
         )
 
     def handle(self, *, apply, kinds, min_orphan_age, segments, user, **options):
-        kinds = (
-            KINDS if kinds and ALL in kinds else [kind for kind in KINDS if kind in kinds] if kinds else DEFAULT_KINDS
-        )
+        kinds = selected_kinds(kinds)
         log_user = stale_key_repair_user(username=user) if apply else None
         on_terminal = self.stderr.isatty()
         progress = ScanProgress(report=self._show_progress if on_terminal else None)
@@ -112,17 +117,15 @@ class Command(AwsCommand):
         )
 
     def _print(self, report: ScanReport, outcomes: list[Outcome], *, apply: bool) -> None:
-        by_finding = {id(outcome.finding): outcome for outcome in outcomes}
-        for finding in report.findings:
+        for finding, outcome in zip_longest(report.findings, outcomes):  # outcomes: one per finding, or none
             self.stdout.write(f"{finding.kind:<16} {finding.job_id}  {finding.s3_key or ''}".rstrip())
             self.stdout.write(f"    {finding.detail}")
-            outcome = by_finding.get(id(finding))
             if outcome is not None:
                 style = {REPAIRED: self.style.SUCCESS, FAILED: self.style.ERROR}.get(outcome.status, self.style.WARNING)
                 self.stdout.write(style(f"    {outcome.status}: {outcome.message}"))
         counts = ", ".join(f"{kind} {count}" for kind, count in report.counts().items())
         self.stdout.write(
-            f"Scanned {report.items_scanned:,} items and {report.objects_listed:,} objects under "
+            f"Scanned {report.describe_scans()}, and listed {report.objects_listed:,} objects under "
             f"s3://{settings.AWS_STORAGE_BUCKET_NAME}/jobs/ in {report.seconds:.1f} s. "
             f"Findings: {len(report.findings)} ({counts})."
         )
