@@ -11,7 +11,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
-from core.dynamo.connection import dynamodb_table
+from core.dynamo.connection import dynamodb_table, watch_calls
 from jobs.models import Job
 from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, KINDS, ORPHAN_OBJECT, OVERSIZE_INLINE, REMOVE_INLINE
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED
@@ -287,3 +287,18 @@ def test_the_command_applies_logs_as_the_system_user_and_reports_json(world, cap
     assert users == {SYSTEM_USERNAME} and not LogEntry.objects.first().user.is_active
     call_command("repair_stale_keys", "--json", "--kind", "all", "--min-orphan-age", "0")
     assert json.loads(capsys.readouterr().out) == {"findings": [], "repaired": 0}
+
+
+def test_each_repair_costs_a_re_read_the_s3_check_and_one_write(world, superuser):
+    world.plant_each_kind()
+    calls_by_kind = {}
+    for finding in stale_keys_scan(kinds=KINDS, min_orphan_age=0).findings:
+        with watch_calls() as calls:
+            assert repair(finding, superuser).status == REPAIRED
+        calls_by_kind[finding.kind] = [operation for _service, operation in calls]
+    assert calls_by_kind == {
+        BOTH_PRESENT: ["GetItem", "GetObject", "UpdateItem"],
+        DANGLING_KEY: ["GetItem", "HeadObject", "UpdateItem"],
+        ORPHAN_OBJECT: ["HeadObject", "GetItem", "DeleteObject"],
+        OVERSIZE_INLINE: ["GetItem", "HeadObject", "PutObject", "UpdateItem"],
+    }
