@@ -8,7 +8,8 @@ from core.errors import NotFound
 
 from . import presentation
 from .gateway import JobGateway, JobRecord
-from .models import Job, StaleKeyRepair
+from .models import Job
+from .repairs import admin as repairs_admin  # noqa: F401  (registers the Stale key repairs page)
 from .services import job_execution_steps, job_get, job_stale_key
 
 STATUS_CHOICES = (
@@ -76,8 +77,3 @@ class JobAdmin(GatewayAdmin):
     def repairs_url(self, record: JobRecord) -> str:
         changelist = reverse("admin:jobs_stalekeyrepair_changelist", current_app=self.admin_site.name)
         return f"{changelist}?{urlencode({'q': record.job_id})}"
-
-
-@admin.register(StaleKeyRepair)
-class StaleKeyRepairAdmin(GatewayAdmin):
-    pass

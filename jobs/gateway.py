@@ -1,6 +1,7 @@
 """The Jobs table: the only code that calls DynamoDB for it."""
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,14 @@ class JobRecord:
         return equals(STEPS_KEY, self.steps_key) if STEPS_KEY in self.item else not_exists(STEPS_KEY)
 
 
+@dataclass(frozen=True)
+class ScanPage:
+    """One Scan response: the items that passed the filter, and how many were read to find them."""
+
+    records: list[JobRecord]
+    scanned: int
+
+
 class JobGateway(Gateway):
     table_spec = JOBS
 
@@ -101,3 +110,40 @@ class JobGateway(Gateway):
                 **expression_kwargs(update=update, condition=guard),
             )
         return JobRecord(response["Attributes"])
+
+    # ---- stale-key scans (jobs.repairs): whole-table Scans, paged, optionally in parallel segments ----
+
+    def scan_keyed(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
+        """Every item that has an `execution_steps_s3_key`, projected to its id, the steps pair and
+        `updated_at`. Inline steps come back only where they sit next to a key: those items are
+        the `both_present` findings, and their repair is conditional on the exact list."""
+        return self._scan_pages(
+            filter=exists(STEPS_KEY),
+            projection=["job_id", STEPS_KEY, STEPS, "updated_at"],
+            segment=segment,
+            total_segments=total_segments,
+        )
+
+    def scan_inline(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
+        """Whole items that hold inline steps and no key: sizing an item needs all of it."""
+        return self._scan_pages(
+            filter=exists(STEPS) & not_exists(STEPS_KEY),
+            projection=None,
+            segment=segment,
+            total_segments=total_segments,
+        )
+
+    def _scan_pages(
+        self, *, filter: Condition, projection: list[str] | None, segment: int, total_segments: int
+    ) -> Iterator[ScanPage]:
+        request = expression_kwargs(filter=filter, projection=projection)
+        if total_segments > 1:
+            request.update(Segment=segment, TotalSegments=total_segments)
+        while True:
+            with self.errors():
+                response = self.table.scan(**request)
+            records = [JobRecord(item) for item in response.get("Items", [])]
+            yield ScanPage(records=records, scanned=response.get("ScannedCount", 0))
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -10,13 +10,14 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from botocore.exceptions import ClientError
 
 from core.dynamo.errors import error_code
-from core.errors import InvalidInput
+from core.errors import ConditionFailed, InvalidInput
 from core.storage import PrivateS3Storage, s3_errors, s3_storage
 
 KEY_PREFIX = "jobs/"
@@ -44,6 +45,7 @@ class StoredObject:
     size: int
     last_modified: datetime | None = None
     version_id: str | None = None  # set when the bucket keeps versions
+    etag: str | None = None  # for conditional requests (If-Match / If-None-Match)
 
 
 @dataclass(frozen=True)
@@ -124,21 +126,29 @@ class ExecutionStepsStore:
     def bucket(self) -> str:
         return self.storage.bucket_name
 
-    def save(self, job_id: str, steps: list, *, compress: bool = False) -> StoredObject:
+    def save(self, job_id: str, steps: list, *, compress: bool = False, if_absent: bool = False) -> StoredObject:
         """Upload the steps (one PutObject on the storage's connection, so that the new version's
         id, when the bucket keeps versions, comes back with the write itself). `compress` writes
-        gzip with `Content-Encoding: gzip`, as some other writers do."""
+        gzip with `Content-Encoding: gzip`, as some other writers do. With `if_absent` the upload is
+        an S3 conditional write that never replaces an object: ConditionFailed."""
         key = steps_key(job_id)
         body = encode_steps(steps)
         extra = {"ContentEncoding": "gzip"} if compress else {}
         if compress:
             body = gzip.compress(body, mtime=0)
-        with s3_errors(self.bucket):
+        if if_absent:
+            extra["IfNoneMatch"] = "*"
+        with self._conditional(key), s3_errors(self.bucket):
             response = self.storage.s3_client().put_object(
                 Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra
             )
         version_id = response.get("VersionId")
-        return StoredObject(key=key, size=len(body), version_id=None if version_id in (None, "null") else version_id)
+        return StoredObject(
+            key=key,
+            size=len(body),
+            version_id=None if version_id in (None, "null") else version_id,
+            etag=response.get("ETag"),
+        )
 
     def delete_version(self, key: str, version_id: str) -> None:
         """Drop one version, so that the one before it is current again (an undo of `save`)."""
@@ -176,15 +186,41 @@ class ExecutionStepsStore:
             if error_code(err) in NOT_FOUND_CODES:
                 return None
             raise
-        return StoredObject(key=key, size=response["ContentLength"], last_modified=response.get("LastModified"))
+        return StoredObject(
+            key=key,
+            size=response["ContentLength"],
+            last_modified=response.get("LastModified"),
+            etag=response.get("ETag"),
+        )
 
-    def delete(self, key: str) -> None:
-        with s3_errors(self.bucket):
-            self.storage.delete(key)
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        """Delete the object; with `if_match` (an ETag) only while it is still that object, else
+        ConditionFailed (so an object rewritten since it was read is never deleted)."""
+        if if_match is None:
+            with s3_errors(self.bucket):
+                self.storage.delete(key)
+            return
+        with self._conditional(key), s3_errors(self.bucket):
+            self.storage.s3_client().delete_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
 
     def list_objects(self, prefix: str = KEY_PREFIX) -> Iterator[StoredObject]:
         paginator = self.storage.s3_client().get_paginator("list_objects_v2")
         with s3_errors(self.bucket):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for entry in page.get("Contents", []):
-                    yield StoredObject(key=entry["Key"], size=entry["Size"], last_modified=entry["LastModified"])
+                    yield StoredObject(
+                        key=entry["Key"],
+                        size=entry["Size"],
+                        last_modified=entry["LastModified"],
+                        etag=entry.get("ETag"),
+                    )
+
+    @contextmanager
+    def _conditional(self, key: str) -> Iterator[None]:
+        """A failed S3 precondition (or a 404 on a conditional delete) means the object is not as read."""
+        try:
+            yield
+        except ClientError as err:
+            if error_code(err) in {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404"}:
+                raise ConditionFailed(f"The S3 object {key} is not as it was read.") from err
+            raise

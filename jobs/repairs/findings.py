@@ -1,0 +1,171 @@
+"""What the stale-key scan reports: the kinds, a finding, and the item state a repair depends on."""
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import Binary
+from django.template.defaultfilters import filesizeformat
+from django.utils.timesince import timesince
+
+from jobs.gateway import STEPS, STEPS_KEY
+from jobs.steps_store import KEY_PREFIX, StoredObject
+
+BOTH_PRESENT = "both_present"
+DANGLING_KEY = "dangling_key"
+ORPHAN_OBJECT = "orphan_object"
+OVERSIZE_INLINE = "oversize_inline"
+KINDS = (BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT, OVERSIZE_INLINE)
+KIND_LABELS = {
+    BOTH_PRESENT: "Both present",
+    DANGLING_KEY: "Dangling key",
+    ORPHAN_OBJECT: "Orphan object",
+    OVERSIZE_INLINE: "Oversize inline",
+}
+KIND_RULES = {
+    BOTH_PRESENT: "Inline steps and a key. The key wins: if its object reads, the inline steps are removed; "
+    "if not, the key is removed and the inline steps kept.",
+    DANGLING_KEY: "A key whose object is missing, and no inline steps: the steps are lost. "
+    "The dead key is removed and the loss recorded in the admin log.",
+    ORPHAN_OBJECT: "A steps object under jobs/ that no job references. Deleted once older than the grace age.",
+    OVERSIZE_INLINE: "Inline steps that take the item past the offload margin: they are moved to S3.",
+}
+# oversize_inline needs every inline step list read in full (DynamoDB's size() counts a list's
+# elements, not its bytes), so the default scan leaves it out and reads only keys.
+DEFAULT_KINDS = (BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT)
+DEFAULT_MIN_ORPHAN_AGE = 3600  # seconds
+
+# What a repair does.
+REMOVE_INLINE = "remove_inline"
+REMOVE_KEY = "remove_key"
+DELETE_OBJECT = "delete_object"
+OFFLOAD = "offload"
+# The attributes a repair is conditional on, as they were read.
+WATCHED_ATTRIBUTES = (STEPS_KEY, STEPS, "updated_at")
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """Fingerprints of a job's steps pair and `updated_at` as read (None: attribute absent).
+
+    A repair goes ahead only while a consistent read gives the same state, and its write is
+    conditional on those exact values, so a worker's write in between is never overwritten."""
+
+    key: str | None
+    steps: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> "ItemState":
+        key, steps, updated_at = (fingerprint(item[name]) if name in item else None for name in WATCHED_ATTRIBUTES)
+        return cls(key=key, steps=steps, updated_at=updated_at)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    job_id: str
+    s3_key: str | None
+    detail: str  # one line
+    object: StoredObject | None = None  # the S3 object at the key, as listed
+    state: ItemState | None = None  # the item as scanned (None for an orphan object: no item)
+    steps_count: int | None = None
+    item_size: int | None = None  # oversize_inline: the item's exact DynamoDB size
+    blocked: str | None = None  # why no automatic repair is offered (the finding is only reported)
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def sort_key(self) -> tuple:
+        return KINDS.index(self.kind), self.job_id, self.s3_key or ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as `repair_stale_keys --json` and `GET /api/repairs/` print it."""
+        return {"kind": self.kind, "job_id": self.job_id, "s3_key": self.s3_key, "detail": self.detail}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.object is not None and self.object.last_modified is not None:
+            data["object"]["last_modified"] = self.object.last_modified.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Finding":
+        data = dict(data)
+        if data.get("object"):
+            stored = dict(data["object"])
+            if stored.get("last_modified"):
+                stored["last_modified"] = datetime.fromisoformat(stored["last_modified"])
+            data["object"] = StoredObject(**stored)
+        if data.get("state"):
+            data["state"] = ItemState(**data["state"])
+        return cls(**data)
+
+
+def key_problem(key: Any) -> str | None:
+    """Why a stored key cannot be followed, or None for a plain key under jobs/."""
+    if key is None:
+        return "the key is null"
+    if not isinstance(key, str):
+        return f"the key is not a string ({type(key).__name__})"
+    if not key:
+        return "the key is empty"
+    if not key.startswith(KEY_PREFIX):
+        return f"the key {key[:200]!r} points outside {KEY_PREFIX}"
+    if any(part in {"", ".", ".."} for part in key[len(KEY_PREFIX) :].split("/")):
+        return f"the key {key[:200]!r} is not a plain path under {KEY_PREFIX} (empty, '.' or '..' segments)"
+    return None
+
+
+def names_nothing(key: Any) -> bool:
+    """A null, empty or non-string key: there is no object to consult, so removing it loses nothing.
+    (A key naming something outside jobs/ is another matter: it is reported, never acted on.)"""
+    return not isinstance(key, str) or not key
+
+
+def fingerprint(value: Any) -> str:
+    """A digest of a DynamoDB value that tells every stored difference apart (types included)."""
+    canonical = json.dumps(_typed(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _typed(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return {"X": value}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, (int, float, Decimal)):
+        return {"N": str(value)}
+    if isinstance(value, Binary):
+        value = value.value
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dict):
+        return {"M": {key: _typed(element) for key, element in value.items()}}
+    if isinstance(value, (list, tuple)):
+        return {"L": [_typed(element) for element in value]}
+    if isinstance(value, (set, frozenset)):
+        return {"SET": sorted(json.dumps(_typed(element), sort_keys=True) for element in value)}
+    raise TypeError(f"Cannot fingerprint a {type(value).__name__}.")
+
+
+def human_size(size: int) -> str:
+    return filesizeformat(size).replace("\xa0", " ")
+
+
+def human_age(last_modified: datetime, now: datetime) -> str:
+    seconds = int((now - last_modified).total_seconds())
+    return f"{max(seconds, 0)} s" if seconds < 60 else timesince(last_modified, now, depth=1).replace("\xa0", " ")
+
+
+def human_seconds(seconds: int) -> str:
+    for unit, length in (("h", 3600), ("min", 60)):
+        if seconds >= length and seconds % length == 0:
+            return f"{seconds // length} {unit}"
+    return f"{seconds} s"

@@ -1,0 +1,147 @@
+"""The "Stale key repairs" admin page: findings, preview, confirmation, permissions, history."""
+
+import re
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
+
+from core.dynamo.connection import watch_calls
+from jobs.steps_store import steps_key
+from tests.integration.test_repairs_repair import rerun_first_step, worker_table
+from tests.integration.test_repairs_scan import World, make_steps
+
+pytestmark = pytest.mark.django_db
+PAGE = "/admin/jobs/stalekeyrepair/"
+REPAIR = "/admin/jobs/stalekeyrepair/repair/"
+
+
+@pytest.fixture
+def world(aws):
+    world = World()
+    world.plant_each_kind()
+    return world
+
+
+@pytest.fixture
+def repairer(client, make_user):
+    client.force_login(make_user("repairer", perms=["jobs.change_job"]))
+    return client
+
+
+def tokens(html: str) -> dict[str, str]:
+    """The selection checkboxes on the findings page, by the job id of their row."""
+    rows = re.findall(r'name="finding" value="([^"]+)"[^>]*aria-label="Select ([^"]+)"', html)
+    return {job_id: token for token, job_id in rows}
+
+
+def hidden(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
+def test_findings_are_grouped_by_kind_with_counts(world, repairer):
+    with watch_calls() as calls:
+        html = repairer.get(PAGE).content.decode()
+    assert calls == [("dynamodb", "Scan"), ("s3", "ListObjectsV2")]
+    for kind, label in [
+        ("both_present", "Both present"),
+        ("dangling_key", "Dangling key"),
+        ("orphan_object", "Orphan"),
+    ]:
+        assert f'id="kind-{kind}"' in html and f"<h2>{label}" in html
+    assert ">Both present (1)</a>" in html and ">Oversize inline</a>" in html  # not checked by default
+    assert "check them now" in html
+    assert set(tokens(html)) == {"both", "dangling", "orphan"}
+    assert 'value="kind:dangling_key"' in html  # repair all of a kind
+
+
+def test_kind_filter_and_job_search(world, repairer):
+    oversize = repairer.get(PAGE, {"kind": "oversize_inline"}).content.decode()
+    assert set(tokens(oversize)) == {"oversize"} and 'id="kind-both_present"' not in oversize
+    searched = repairer.get(PAGE, {"q": "dangl"}).content.decode()
+    assert set(tokens(searched)) == {"dangling"}
+
+
+def test_an_exact_job_id_search_also_sizes_that_job(world, repairer):
+    with watch_calls() as calls:
+        html = repairer.get(PAGE, {"q": "oversize"}).content.decode()
+    assert calls == [("dynamodb", "Scan"), ("s3", "ListObjectsV2"), ("dynamodb", "GetItem")]
+    assert set(tokens(html)) == {"oversize"} and 'id="kind-oversize_inline"' in html
+    assert 'id="kind-oversize_inline"' not in repairer.get(PAGE, {"q": "oversiz"}).content.decode()
+
+
+def test_preview_then_confirm_repairs_logs_and_redirects(world, repairer):
+    items, objects = world.items(), world.objects()
+    selected = tokens(repairer.get(PAGE).content.decode())
+    preview = repairer.post(REPAIR, {"scope": "selected", "finding": [selected["both"], selected["dangling"]]})
+    html = preview.content.decode()
+    assert preview.status_code == 200 and "Dry run: nothing has changed yet" in html
+    assert "REMOVE execution_steps (2 inline steps; S3 object jobs/both/execution_steps.json" in html
+    assert "REMOVE execution_steps_s3_key jobs/dangling/execution_steps.json (S3 object missing" in html
+    assert 'value="Yes, repair 2"' in html
+    assert world.items() == items and world.objects() == objects  # the preview is a dry run
+
+    done = repairer.post(REPAIR, {"confirm": "yes", "plans": hidden(html, "plans")})
+    assert done.status_code == 302 and done["Location"].startswith(PAGE)
+    assert [str(m) for m in get_messages(done.wsgi_request)] == [
+        "Repaired 2: both (both_present), dangling (dangling_key). Each job's history records what changed."
+    ]
+    assert "execution_steps" not in world.item("both") and "execution_steps_s3_key" not in world.item("dangling")
+    history = repairer.get("/admin/").content.decode()  # the admin's "Recent actions"
+    assert "both" in history and "dangling" in history
+    page = repairer.get(PAGE).content.decode()
+    assert "Recent repairs" in page and "the steps are lost" in page
+    assert set(tokens(page)) == {"orphan"}
+
+
+def test_repair_all_of_a_kind_skips_what_changed_after_the_preview(world, repairer):
+    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both"))
+    html = repairer.post(REPAIR, {"scope": "kind:both_present"}).content.decode()
+    assert 'value="Yes, repair 2"' in html
+    rerun_first_step(worker_table(), "both-2")  # a worker, between preview and confirmation
+    done = repairer.post(REPAIR, {"confirm": "yes", "plans": hidden(html, "plans")})
+    messages = [str(m) for m in get_messages(done.wsgi_request)]
+    assert messages[0].startswith("Repaired 1: both (both_present)")
+    assert messages[1].startswith("Skipped both-2 (both_present): Job both-2 changed since the scan")
+    assert world.item("both-2")["execution_steps"][0]["status"] == "running"
+    assert LogEntry.objects.get().object_id == "both"
+
+
+def test_a_young_orphan_shows_as_skipped_in_the_preview(world, repairer):
+    html = repairer.post(REPAIR, {"scope": "kind:orphan_object"}).content.decode()
+    assert "younger than the grace age (1 h)" in html and "None of these can be repaired now" in html
+
+
+def test_viewers_see_findings_read_only_and_cannot_post(world, client, make_user):
+    client.force_login(make_user("viewer", perms=["jobs.view_stalekeyrepair"]))
+    html = client.get(PAGE).content.decode()
+    assert 'id="kind-dangling_key"' in html and tokens(html) == {} and "Repair selected" not in html
+    assert "Repairing them needs the permission to change jobs" in html
+    assert client.post(REPAIR, {"scope": "kind:dangling_key"}).status_code == 403
+    assert client.post(REPAIR, {"confirm": "yes", "plans": "x"}).status_code == 403
+    assert "execution_steps_s3_key" in world.item("dangling")
+
+
+def test_jobs_viewers_see_findings_and_others_do_not(world, client, make_user):
+    client.force_login(make_user("jobs-viewer", perms=["jobs.view_job"]))
+    assert client.get(PAGE).status_code == 200
+    client.force_login(make_user("plain"))
+    assert client.get(PAGE).status_code == 403
+
+
+def test_tampered_or_missing_tokens_are_refused_without_change(world, repairer):
+    items = world.items()
+    assert repairer.post(REPAIR, {"confirm": "yes", "plans": "forged"}).status_code == 400
+    assert repairer.post(REPAIR, {"scope": "selected", "finding": ["forged"]}).status_code == 400
+    empty = repairer.post(REPAIR, {"scope": "selected"})
+    assert empty.status_code == 302 and "Select the findings" in str(list(get_messages(empty.wsgi_request))[0])
+    assert repairer.get(REPAIR).status_code == 405
+    assert world.items() == items
+
+
+def test_csrf_is_required(world, make_user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("csrf", perms=["jobs.change_job"]))
+    assert strict.post(REPAIR, {"scope": "kind:dangling_key"}).status_code == 403
