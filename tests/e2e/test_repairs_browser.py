@@ -45,6 +45,10 @@ def test_staff_previews_confirms_and_finds_the_repair_in_the_history(admin_page,
 
     page.goto(f"{live_server.url}/admin/")
     assert page.locator("#recent-actions-module", has_text="dangling").count() == 1
+    page.goto(f"{live_server.url}/admin/jobs/job/dangling/change/")
+    page.get_by_role("link", name="History").click()
+    history = page.locator("#change-history tbody tr")
+    assert history.count() == 1 and "the steps are lost" in history.first.inner_text()
 
 
 @pytest.mark.browser
