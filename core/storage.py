@@ -1,8 +1,7 @@
 """S3 through django-storages: a private storage whose boto3 session is the project's own
 (so S3 calls are seen by `watch_calls`), and translation of S3 errors."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -11,7 +10,7 @@ from django.core.files.storage import storages
 from storages.backends.s3 import S3Storage
 
 from core.dynamo.connection import boto_session, client_config
-from core.dynamo.errors import aws_setup_error, error_code
+from core.dynamo.errors import aws_setup_error, error_code, translated_errors
 from core.errors import BucketMissing, Unavailable
 
 
@@ -64,12 +63,6 @@ def translate_s3_error(err: Exception, bucket: str) -> Exception:
     return err
 
 
-@contextmanager
-def s3_errors(bucket: str) -> Iterator[None]:
-    try:
-        yield
-    except Exception as err:
-        translated = translate_s3_error(err, bucket)
-        if translated is err:
-            raise
-        raise translated from err
+def s3_errors(bucket: str) -> AbstractContextManager[None]:
+    """Translate errors raised inside the block for requests to `bucket`."""
+    return translated_errors(lambda err: translate_s3_error(err, bucket))

@@ -4,8 +4,8 @@ Only errors that mean something to a caller are narrowed; anything else (a bug i
 built) is re-raised untouched so it is seen, not disguised.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 from botocore.exceptions import (
     ClientError,
@@ -103,12 +103,18 @@ def translate_dynamodb_error(err: Exception, table_name: str) -> Exception:
 
 
 @contextmanager
-def dynamodb_errors(table_name: str) -> Iterator[None]:
-    """Translate errors raised inside the block for operations on `table_name`."""
+def translated_errors(translate: Callable[[Exception], Exception]) -> Iterator[None]:
+    """Raise `translate(err)` from `err` for errors raised inside the block; re-raise `err`
+    untouched when the translation is `err` itself."""
     try:
         yield
     except Exception as err:
-        translated = translate_dynamodb_error(err, table_name)
-        if translated is err:
+        replacement = translate(err)
+        if replacement is err:
             raise
-        raise translated from err
+        raise replacement from err
+
+
+def dynamodb_errors(table_name: str) -> AbstractContextManager[None]:
+    """Translate errors raised inside the block for operations on `table_name`."""
+    return translated_errors(lambda err: translate_dynamodb_error(err, table_name))
