@@ -17,6 +17,7 @@ ERROR_MEANINGS = {
     404: "Nothing with this id.",
     409: "Other writers kept changing the item, or its stored data must be repaired first (the detail says which).",
     413: "The request body is larger than API_MAX_BODY_BYTES.",
+    415: "The body is not sent as application/json.",
     429: "Too many requests (anonymous or user throttle): retry after Retry-After seconds.",
     503: "AWS is unreachable or throttling, or a table or the bucket is missing (the detail names it and the fix).",
 }
@@ -41,7 +42,7 @@ class ApiSchema(AutoSchema):
         if addressed:
             meanings[404] = ERROR_MEANINGS[404]
         if self.method in WRITES:
-            meanings.update({400: INVALID_BODY, 409: ERROR_MEANINGS[409], 413: ERROR_MEANINGS[413]})
+            meanings.update({400: INVALID_BODY, **{status: ERROR_MEANINGS[status] for status in (409, 413, 415)}})
         elif not addressed:  # a listing: filters, limit and cursor
             meanings[400] = INVALID_QUERY
         return meanings
