@@ -85,6 +85,19 @@ def test_400_for_a_tampered_cursor(api):
     assert_error(api.get(f"/api/jobs/?cursor={cursor}"), 400, "invalid_cursor")  # another listing's
 
 
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/api/projects/proj-1/", {"data": {"config": {"": "x"}}}),
+        ("/api/jobs/job-1/", {"execution_steps": [{"step_name": "plan", "": 1}]}),
+    ],
+)
+def test_400_for_an_empty_map_key_which_dynamodb_refuses(api, url, body):
+    response = patch(api, url, body)
+    assert "non-empty strings" in json.dumps(assert_error(response, 400, "invalid"))
+    assert stored_job() == to_dynamodb(JOB) and stored_project("proj-1") == PROJECT
+
+
 def test_400_for_a_business_rule_the_schema_cannot_express(api):
     body = assert_error(patch(api, "/api/projects/proj-1/", {}), 400, "invalid")
     assert "Nothing to update" in body["detail"] and "errors" not in body
