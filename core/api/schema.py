@@ -26,7 +26,14 @@ WRITES = {"POST", "PUT", "PATCH"}
 
 class ApiSchema(AutoSchema):
     """Adds the error responses an operation can give to those its view declares (declared ones,
-    with their more specific descriptions, win)."""
+    with their more specific descriptions, win), and documents request bodies that refuse fields
+    they do not declare (`refuses_unknown_fields = True` on the serializer) as closed objects."""
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         bodies = super()._get_response_bodies(direction)
