@@ -48,13 +48,16 @@ def moto_server():
     server.stop()
 
 
-def point_settings_at(settings, endpoint: str) -> None:
-    settings.AWS_ENDPOINT_URL = endpoint
-    settings.AWS_ENDPOINT_URL_DYNAMODB = endpoint
-    settings.AWS_ENDPOINT_URL_S3 = endpoint
-    storages = {name: dict(spec) for name, spec in settings.STORAGES.items()}
-    storages["execution_steps"]["OPTIONS"] = {**storages["execution_steps"]["OPTIONS"], "endpoint_url": endpoint}
-    settings.STORAGES = storages  # the setting_changed signal drops cached storage instances
+def point_settings_at(settings, endpoint: str, services=("dynamodb", "s3")) -> None:
+    if set(services) == {"dynamodb", "s3"}:
+        settings.AWS_ENDPOINT_URL = endpoint
+    if "dynamodb" in services:
+        settings.AWS_ENDPOINT_URL_DYNAMODB = endpoint
+    if "s3" in services:
+        settings.AWS_ENDPOINT_URL_S3 = endpoint
+        storages = {name: dict(spec) for name, spec in settings.STORAGES.items()}
+        storages["execution_steps"]["OPTIONS"] = {**storages["execution_steps"]["OPTIONS"], "endpoint_url": endpoint}
+        settings.STORAGES = storages  # the setting_changed signal drops cached storage instances
 
 
 @pytest.fixture
