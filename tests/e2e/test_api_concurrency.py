@@ -10,6 +10,7 @@ stale-key scan reports.
 
 import json
 import threading
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -20,6 +21,7 @@ from jobs.gateway import STEPS, STEPS_KEY
 from jobs.repairs.findings import ORPHAN_OBJECT
 from jobs.repairs.scanner import stale_keys_scan
 from jobs.steps_store import ExecutionStepsStore, steps_key
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -45,22 +47,12 @@ def new_client(atomic_aws, superuser):
 def hammer(work, count: int) -> list[BaseException]:
     """Run work(n) in `count` threads that start together; return what any of them raised."""
     start = threading.Barrier(count)
-    failures: list[BaseException] = []
 
     def main(n: int) -> None:
-        try:
-            start.wait(timeout=30)
-            work(n)
-        except BaseException as err:  # reported by the test, not lost in the thread
-            failures.append(err)
+        start.wait(timeout=30)
+        work(n)
 
-    threads = [threading.Thread(target=main, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads)
-    return failures
+    return in_threads(*(partial(main, n) for n in range(count)))
 
 
 def stored(table_setting: str, key: dict) -> dict:

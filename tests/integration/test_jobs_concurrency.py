@@ -12,6 +12,7 @@ from core.dynamo.connection import dynamodb_client, dynamodb_table
 from jobs.gateway import STEPS, STEPS_KEY
 from jobs.services import job_update
 from jobs.steps_store import ExecutionStepsStore
+from tests.threads import in_threads
 
 LARGE = 350_000  # characters: past the offload margin
 
@@ -22,23 +23,6 @@ def steps(marker: str, large: bool) -> list[dict]:
 
 def write(marker: str, large: bool) -> None:
     job_update(job_id="j", execution_steps=steps(marker, large), attributes={"current_step": marker})
-
-
-def run(first, second) -> None:
-    failures = []
-
-    def main(work):
-        try:
-            work()
-        except BaseException as err:  # reported by the test, not lost in the thread
-            failures.append(err)
-
-    threads = [threading.Thread(target=main, args=(work,)) for work in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert failures == []
 
 
 def when(client, event: str, action) -> None:
@@ -66,26 +50,33 @@ def offloaded_job() -> None:
     write("first", large=True)
 
 
-def test_an_upload_overwritten_by_another_writer_is_not_pointed_at(atomic_aws):
-    # A uploads, B uploads and commits, then A commits: A's commit must fail (and A retry), or the
-    # job would say A while holding B's steps, and A's acknowledged steps would be lost.
-    offloaded_job()
-    a_uploaded, b_done = threading.Event(), threading.Event()
+def race(*, a_large: bool, b_starts_after: str, a_waits_before: str) -> None:
+    """Writer A writes steps; writer B writes large steps once A's client has seen the event
+    `b_starts_after`, and A goes on past its event `a_waits_before` only once B is done."""
+    a_reached, b_done = threading.Event(), threading.Event()
 
     def a():
         store = ExecutionStepsStore()
-        when(store.storage.s3_client(), "after-call.s3.PutObject", a_uploaded.set)
-        when(dynamodb_client(), "before-call.dynamodb.UpdateItem", lambda: b_done.wait(30))
-        job_update(job_id="j", execution_steps=steps("A", True), attributes={"current_step": "A"}, store=store)
+        clients = {"s3": store.storage.s3_client(), "dynamodb": dynamodb_client()}  # this thread's own
+        when(clients[b_starts_after.split(".")[1]], b_starts_after, a_reached.set)
+        when(clients[a_waits_before.split(".")[1]], a_waits_before, lambda: b_done.wait(30))
+        job_update(job_id="j", execution_steps=steps("A", a_large), attributes={"current_step": "A"}, store=store)
 
     def b():
-        a_uploaded.wait(30)
+        a_reached.wait(30)
         try:
             write("B", large=True)
         finally:
             b_done.set()
 
-    run(a, b)
+    assert in_threads(a, b, timeout=60) == []
+
+
+def test_an_upload_overwritten_by_another_writer_is_not_pointed_at(atomic_aws):
+    # A uploads, B uploads and commits, then A commits: A's commit must fail (and A retry), or the
+    # job would say A while holding B's steps, and A's acknowledged steps would be lost.
+    offloaded_job()
+    race(a_large=True, b_starts_after="after-call.s3.PutObject", a_waits_before="before-call.dynamodb.UpdateItem")
     marker, found = final_job()
     assert marker == "A" and found == steps("A", True)  # A committed last, with its own steps
 
@@ -95,21 +86,6 @@ def test_an_object_uploaded_by_another_writer_after_an_inline_write_is_not_delet
     # offloads large steps to the same key and commits: A must spare B's object, or B's job
     # would point at nothing (a dangling key) and B's acknowledged steps would be lost.
     offloaded_job()
-    a_committed, b_done = threading.Event(), threading.Event()
-
-    def a():
-        store = ExecutionStepsStore()
-        when(dynamodb_client(), "after-call.dynamodb.UpdateItem", a_committed.set)
-        when(store.storage.s3_client(), "before-call.s3.DeleteObject", lambda: b_done.wait(30))
-        job_update(job_id="j", execution_steps=steps("A", False), attributes={"current_step": "A"}, store=store)
-
-    def b():
-        a_committed.wait(30)
-        try:
-            write("B", large=True)
-        finally:
-            b_done.set()
-
-    run(a, b)
+    race(a_large=False, b_starts_after="after-call.dynamodb.UpdateItem", a_waits_before="before-call.s3.DeleteObject")
     marker, found = final_job()
     assert marker == "B" and found == steps("B", True)
