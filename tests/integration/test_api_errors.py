@@ -103,6 +103,17 @@ def test_400_for_a_business_rule_the_schema_cannot_express(api):
     assert "Nothing to update" in body["detail"] and "errors" not in body
 
 
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/api/jobs/", "HTTP_HOST": "attacker.example"},  # a Host not in ALLOWED_HOSTS
+        {"path": "/api/jobs/?" + "&".join(f"f{n}=1" for n in range(1200))},  # past DATA_UPLOAD_MAX_NUMBER_FIELDS
+    ],
+)
+def test_400_for_a_request_django_refuses_before_any_view_is_json_too(api, request_kwargs):
+    assert_error(api.get(**request_kwargs), 400, "bad_request")
+
+
 # ---- 401, 403 -------------------------------------------------------------------------------------
 
 
