@@ -89,3 +89,12 @@ def test_an_object_uploaded_by_another_writer_after_an_inline_write_is_not_delet
     race(a_large=False, b_starts_after="after-call.dynamodb.UpdateItem", a_waits_before="before-call.s3.DeleteObject")
     marker, found = final_job()
     assert marker == "B" and found == steps("B", True)
+
+
+def test_a_write_of_steps_changes_updated_at_even_within_the_millisecond_it_read(atomic_aws, monkeypatch):
+    # Writers of steps are conditional on `updated_at` as read, so no write may leave it as it was.
+    offloaded_job()
+    stored = dynamodb_table(settings.DYNAMODB_JOBS_TABLE).get_item(Key={"job_id": "j"})["Item"]["updated_at"]
+    monkeypatch.setattr("jobs.services.utc_now", lambda: stored)  # the clock has not moved on
+    record = job_update(job_id="j", execution_steps=steps("A", False))
+    assert record.item["updated_at"] > stored and len(record.item["updated_at"]) == len(stored)
