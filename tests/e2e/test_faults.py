@@ -178,8 +178,8 @@ def assert_error(response, code: str, *fragments: str) -> None:
         assert fragment in body["detail"], body["detail"]
 
 
-def health(client=None) -> tuple[int, dict]:
-    response = (client or APIClient()).get("/healthz")
+def health() -> tuple[int, dict]:
+    response = APIClient().get("/healthz")
     return response.status_code, response.json()
 
 
