@@ -30,12 +30,14 @@ test: $(STAMP) chromium lint
 	$(PY) -m pytest
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
+# The worker timeout outlasts an AWS call that times out on every attempt (3 x (3 s + 10 s) by
+# default), so a slow AWS is answered with the API's 503, not a killed worker.
 serve: $(STAMP)
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-0.0.0.0:8000} --workers $${WEB_CONCURRENCY:-3} \
-	  --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	  --timeout $${GUNICORN_TIMEOUT:-120} --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .hypothesis

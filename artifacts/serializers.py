@@ -102,9 +102,3 @@ class ArtifactSerializer(serializers.Serializer):
 class ArtifactPageSerializer(serializers.Serializer):
     results = ArtifactSerializer(many=True)
     next = serializers.URLField(allow_null=True, help_text="The next page, or null after the last one.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="400 only: the field errors.")

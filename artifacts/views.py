@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from core.api.errors import ErrorSerializer
 from core.api.paging import page_response, parse_query
 
 from .models import Artifact
@@ -11,7 +12,6 @@ from .serializers import (
     ArtifactQuerySerializer,
     ArtifactSerializer,
     ArtifactWriteSerializer,
-    ErrorSerializer,
 )
 from .services import (
     ArtifactContent,
@@ -30,15 +30,13 @@ def _write_input(request) -> dict:
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """What these codes mean here, where it says more than the schema's general description."""
     meaning = {
         400: "Invalid input (field errors under `errors`), or a cursor from another listing.",
-        401: "No credentials.",
-        403: "Not staff, or without the artifact view (reads) or change (writes) permission.",
         404: "No artifact with this id.",
         409: "The url is already registered (`duplicate_url`), or concurrent writers kept conflicting.",
-        503: "DynamoDB is unreachable or the table is missing (the detail names it and the fix).",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in (*codes, 401, 403, 503)}
+    return {code: OpenApiResponse(ErrorSerializer, description=meaning[code]) for code in codes}
 
 
 @extend_schema_view(

@@ -20,3 +20,8 @@ urlpatterns = [
     ),
     path("api/", include("config.api_urls")),
 ]
+
+# Under /api/ these answer in the API's error shape; elsewhere they are Django's own pages.
+handler400 = "core.api.errors.bad_request"
+handler404 = "core.api.errors.page_not_found"
+handler500 = "core.api.errors.server_error"

@@ -55,9 +55,9 @@ class JobRecord:
     def has_both(self) -> bool:
         return STEPS in self.item and STEPS_KEY in self.item
 
-    def key_condition(self) -> Condition:
-        """True while the item's S3 key is still what this record read."""
-        return equals(STEPS_KEY, self.steps_key) if STEPS_KEY in self.item else not_exists(STEPS_KEY)
+    def unchanged(self, *names: str) -> Condition:
+        """True while each of these attributes is still what this record read (absent ones still absent)."""
+        return all_of(*(equals(name, self.item[name]) if name in self.item else not_exists(name) for name in names))
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,8 @@ class JobUpdateSerializer(serializers.Serializer):
     """A partial update. Only these progress fields may be set; `execution_steps` replaces the
     steps (stored inline or in S3, by the item's size)."""
 
+    refuses_unknown_fields = True  # the schema says so
+
     status = serializers.CharField(max_length=64)
     current_step = serializers.CharField(max_length=256, allow_null=True)
     progress = serializers.FloatField(min_value=0, max_value=100)

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 PROTECTED_ATTRIBUTES = {"job_id", STEPS, STEPS_KEY, "updated_at"}
 # DynamoDB's limit for a partition key value: no item can have a longer id.
 MAX_KEY_BYTES = 2048
+# A write of steps goes ahead only while these are as read (see job_update).
+WRITE_GUARD = (STEPS_KEY, "updated_at")
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,10 @@ def job_update(
 
     The steps go inline unless the item as it will be after the update would pass
     EXECUTION_STEPS_OFFLOAD_BYTES (exact DynamoDB size), in which case they are uploaded to S3
-    first and the key written in place of inline steps in one update. Either way the update is
-    conditional on the S3 key being what was read, and never leaves both inline steps and a key.
+    first and the key written in place of inline steps in one update. Either way the update never
+    leaves both inline steps and a key, and is conditional on the key and `updated_at` being what
+    was read: rewriting offloaded steps keeps the key, so without `updated_at` (which every write
+    changes) a writer whose upload was overwritten by another's could still point the item at it.
     """
     validate_job_id(job_id)
     attributes = dict(attributes or {})
@@ -152,17 +156,22 @@ def job_update(
         current = gateway.get(job_id)
         if current is None:
             raise NotFound(f"No job '{job_id}'.")
-        now = utc_now()
+        now = _new_updated_at(current)
         if _size_with_inline_steps(current, values, steps, now) > settings.EXECUTION_STEPS_OFFLOAD_BYTES:
             return _write_offloaded(gateway, store, current, _attribute_update(values, now), steps)
+        replaced = _object_pointed_at(store, current)
         inline = _attribute_update(values, now).set(STEPS, steps).remove(STEPS_KEY)
         try:
-            written = gateway.write(job_id, inline, condition=current.key_condition())
+            written = gateway.write(job_id, inline, condition=current.unchanged(*WRITE_GUARD))
         except ItemTooLarge:
-            # Another attribute grew since the size was taken: the steps go to S3 after all.
-            return _write_offloaded(gateway, store, current, _attribute_update(values, now), steps)
-        if current.steps_key:
-            _delete_unreferenced(gateway, store, job_id, current.steps_key)
+            # Another attribute grew since the item was read: the steps go to S3 after all, with
+            # the write conditional on the item as it is now.
+            latest = gateway.get(job_id)
+            if latest is None:
+                raise NotFound(f"No job '{job_id}'.")
+            return _write_offloaded(gateway, store, latest, _attribute_update(values, _new_updated_at(latest)), steps)
+        if replaced is not None:
+            _delete_unreferenced(gateway, store, job_id, replaced)
         return written
 
     return retry_on_conflict(attempt, what=f"Job '{job_id}'")
@@ -176,6 +185,31 @@ def validate_steps(steps: Any) -> list:
 
 def _is_step_list(steps: Any) -> bool:
     return isinstance(steps, list) and all(isinstance(step, dict) for step in steps)
+
+
+def _new_updated_at(current: JobRecord) -> str:
+    """Now; a millisecond later when now is the `updated_at` read, so that every write changes it."""
+    now = utc_now()
+    if now != current.item.get("updated_at"):
+        return now
+    later = datetime.fromisoformat(now) + timedelta(milliseconds=1)
+    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _object_pointed_at(store: ExecutionStepsStore, current: JobRecord) -> StoredObject | None:
+    """The job's S3 object that inline steps are about to replace, as it is before the write: its
+    ETag lets the delete afterwards spare an object another writer has uploaded since."""
+    key = current.steps_key
+    if not key:
+        return None
+    if job_id_of_key(key) != current.job_id:
+        logger.warning("Job %s: not deleting %s, which is not this job's steps key", current.job_id, key)
+        return None
+    try:
+        return store.head(key)
+    except AppError as err:
+        logger.warning("Job %s: cannot see %s (%s); the orphan repair will find it", current.job_id, key, err)
+        return None
 
 
 def _attribute_update(values: dict[str, Any], now: str) -> Update:
@@ -198,7 +232,7 @@ def _write_offloaded(
     stored = store.save(current.job_id, from_dynamodb(steps))  # exactly what inline storage would hold
     try:
         return gateway.write(
-            current.job_id, update.set(STEPS_KEY, stored.key).remove(STEPS), condition=current.key_condition()
+            current.job_id, update.set(STEPS_KEY, stored.key).remove(STEPS), condition=current.unchanged(*WRITE_GUARD)
         )
     except AppError as err:
         if surely_not_applied(err) or _still_as_read(gateway, current):
@@ -229,18 +263,17 @@ def _undo_upload(gateway: JobGateway, store: ExecutionStepsStore, current: JobRe
     elif current.steps_key == stored.key:
         logger.error("Job %s: unversioned bucket; a failed update replaced the object %s", current.job_id, stored.key)
     else:
-        _delete_unreferenced(gateway, store, current.job_id, stored.key)
+        _delete_unreferenced(gateway, store, current.job_id, stored)
 
 
-def _delete_unreferenced(gateway: JobGateway, store: ExecutionStepsStore, job_id: str, key: str) -> None:
-    """Delete the job's object once the item no longer refers to it, unless a writer has pointed
-    at it again. Keys of another form, or of another job's object, are not this job's to delete."""
-    if job_id_of_key(key) != job_id:
-        logger.warning("Job %s: not deleting %s, which is not this job's steps key", job_id, key)
-        return
+def _delete_unreferenced(gateway: JobGateway, store: ExecutionStepsStore, job_id: str, stored: StoredObject) -> None:
+    """Delete the job's object once the item no longer refers to it, unless a writer has pointed at
+    it again, and only while it is the object read (its ETag): another writer's upload since is theirs."""
     try:
         latest = gateway.get(job_id)
-        if latest is None or latest.steps_key != key:
-            store.delete(key)
+        if latest is None or latest.steps_key != stored.key:
+            store.delete(stored.key, if_match=stored.etag)
+    except ConditionFailed:
+        logger.info("Job %s: %s was uploaded again meanwhile; left to its writer", job_id, stored.key)
     except AppError:
-        logger.warning("Job %s: could not delete %s; the orphan repair will find it", job_id, key)
+        logger.warning("Job %s: could not delete %s; the orphan repair will find it", job_id, stored.key)

@@ -43,6 +43,8 @@ class StrictFloatField(serializers.FloatField):
 class StrictInputSerializer(serializers.Serializer):
     """Refuses fields it does not declare, which DRF would otherwise drop without a word."""
 
+    refuses_unknown_fields = True  # the schema says so
+
     def validate(self, attrs):
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:

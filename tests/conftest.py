@@ -9,6 +9,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from django.contrib.auth.models import Permission
 from moto import mock_aws
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -47,13 +48,16 @@ def moto_server():
     server.stop()
 
 
-def point_settings_at(settings, endpoint: str) -> None:
-    settings.AWS_ENDPOINT_URL = endpoint
-    settings.AWS_ENDPOINT_URL_DYNAMODB = endpoint
-    settings.AWS_ENDPOINT_URL_S3 = endpoint
-    storages = {name: dict(spec) for name, spec in settings.STORAGES.items()}
-    storages["execution_steps"]["OPTIONS"] = {**storages["execution_steps"]["OPTIONS"], "endpoint_url": endpoint}
-    settings.STORAGES = storages  # the setting_changed signal drops cached storage instances
+def point_settings_at(settings, endpoint: str, services=("dynamodb", "s3")) -> None:
+    if set(services) == {"dynamodb", "s3"}:
+        settings.AWS_ENDPOINT_URL = endpoint
+    if "dynamodb" in services:
+        settings.AWS_ENDPOINT_URL_DYNAMODB = endpoint
+    if "s3" in services:
+        settings.AWS_ENDPOINT_URL_S3 = endpoint
+        storages = {name: dict(spec) for name, spec in settings.STORAGES.items()}
+        storages["execution_steps"]["OPTIONS"] = {**storages["execution_steps"]["OPTIONS"], "endpoint_url": endpoint}
+        settings.STORAGES = storages  # the setting_changed signal drops cached storage instances
 
 
 @pytest.fixture
@@ -94,6 +98,29 @@ def atomic_aws(atomic_moto_server, settings):
     requests.post(f"{atomic_moto_server}/moto-api/reset", timeout=10).raise_for_status()
     point_settings_at(settings, atomic_moto_server)
     bootstrap.ensure()
+
+
+@pytest.fixture
+def fail_calls():
+    """fail_calls(client, code, operation=None): from now until the test ends, every call of that
+    boto3 client (clients are per thread), or only of `operation`, fails with the ClientError AWS
+    answers with `code`. The request never leaves the client, as botocore's own stubs do it."""
+    installed = []
+
+    def install(client, code: str, operation: str | None = None, message: str = "Refused by the test.") -> None:
+        event = f"before-call.{client.meta.service_model.service_id.hyphenize()}"
+        event += f".{operation}" if operation else ""
+
+        def fail(model, **_kwargs):
+            error = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+            raise ClientError(error, model.name)
+
+        client.meta.events.register(event, fail)
+        installed.append((client, event, fail))
+
+    yield install
+    for client, event, handler in installed:
+        client.meta.events.unregister(event, handler)
 
 
 @pytest.fixture

@@ -48,7 +48,8 @@ def boto_session() -> boto3.session.Session:
 
 def client_config() -> Config:
     return Config(
-        retries={"mode": "standard", "max_attempts": settings.AWS_MAX_ATTEMPTS},
+        # Attempts in all, the first included: what AWS_MAX_ATTEMPTS means to boto3 itself.
+        retries={"mode": "standard", "total_max_attempts": settings.AWS_MAX_ATTEMPTS},
         connect_timeout=settings.AWS_CONNECT_TIMEOUT,
         read_timeout=settings.AWS_READ_TIMEOUT,
     )

@@ -33,9 +33,19 @@ def decode_cursor(cursor: str, scope: str) -> dict[str, Any]:
     deserializer = TypeDeserializer()
     key = {}
     for name, typed in wire.items():
-        if not (isinstance(typed, dict) and len(typed) == 1 and next(iter(typed)) in _ALLOWED_TYPES):
+        # Only a key DynamoDB could have returned: names, and strings or finite numbers (a cursor
+        # signed by another version of this codec must be refused, not sent to DynamoDB).
+        if not (name and isinstance(typed, dict) and len(typed) == 1):
             raise InvalidCursor("The cursor is invalid.")
-        key[name] = deserializer.deserialize(typed)
+        ((kind, value),) = typed.items()
+        if kind not in _ALLOWED_TYPES or not isinstance(value, str):
+            raise InvalidCursor("The cursor is invalid.")
+        try:
+            key[name] = deserializer.deserialize(typed)
+        except ArithmeticError as err:
+            raise InvalidCursor("The cursor is invalid.") from err
+        if kind == "N" and not key[name].is_finite():
+            raise InvalidCursor("The cursor is invalid.")
     return key
 
 

@@ -49,10 +49,12 @@ def surely_not_applied(err: BaseException) -> bool:
     """True when a failed request certainly changed nothing: DynamoDB refused it (a condition,
     validation, throttling, access, a missing table) or it never left the client (no connection,
     no credentials, bad parameters). After a timeout, a dropped connection or a server error the
-    outcome is unknown, and so is it for anything else."""
+    outcome is unknown, and so is it for anything else, and for a refusal that came after
+    botocore's own retries: an earlier attempt may have been applied (and refused the later one)."""
     cause = err.__cause__ if isinstance(err, AppError) and err.__cause__ is not None else err
     if isinstance(cause, ClientError):
-        return error_code(cause) not in UNKNOWN_OUTCOME_CODES
+        retried = cause.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        return not retried and error_code(cause) not in UNKNOWN_OUTCOME_CODES
     return isinstance(
         cause, (ConnectionError, NoCredentialsError, PartialCredentialsError, NoRegionError, ParamValidationError)
     )

@@ -43,8 +43,8 @@ def _convert(value: Any, where: str, level: int) -> Any:
     if isinstance(value, dict):
         converted = {}
         for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidInput(f"{where}: map keys must be strings, got {key!r}.")
+            if not isinstance(key, str) or not key:  # DynamoDB refuses an empty name at any depth
+                raise InvalidInput(f"{where}: map keys must be non-empty strings, got {key!r}.")
             converted[key] = _convert(item, f"{where}.{key}", level + 1)
         return converted
     if isinstance(value, (list, tuple)):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from core.dynamo.expressions import Condition, Update, all_of, equals, not_exists
+from core.dynamo.expressions import Condition, Update
 from core.dynamo.item_size import item_size
 from core.dynamo.values import from_dynamodb
 from core.errors import AppError, ConditionFailed, InvalidInput
@@ -80,7 +80,7 @@ class _NotReady(Exception):
 
 def unchanged(item: dict) -> Condition:
     """True while the item still holds exactly the watched values read (absent ones still absent)."""
-    return all_of(*(equals(name, item[name]) if name in item else not_exists(name) for name in WATCHED_ATTRIBUTES))
+    return JobRecord(item).unchanged(*WATCHED_ATTRIBUTES)
 
 
 class Repairer:

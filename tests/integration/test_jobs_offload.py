@@ -121,7 +121,7 @@ def test_at_the_default_margin_dynamodb_accepts_every_item_kept_inline(gateway, 
 def test_an_item_dynamodb_refuses_despite_the_calculator_goes_to_s3(gateway, store):
     # moto sizes a number by its digits (12 bytes for 123456789012, AWS 7 + 1 in a list), so it
     # refuses this item that fits the margin by AWS's rules: the refusal is taken as "too large"
-    # and the steps are offloaded after all.
+    # and the steps are offloaded after all, conditional on the item read again.
     steps = [{"n": [123456789012] * 38_000}]
     put(gateway, job_id="nums", status="running")
     after = {**gateway.get("nums").item, "updated_at": "x" * TIMESTAMP_BYTES, STEPS: steps}
@@ -131,6 +131,7 @@ def test_an_item_dynamodb_refuses_despite_the_calculator_goes_to_s3(gateway, sto
     assert calls == [
         ("dynamodb", "GetItem"),
         ("dynamodb", "UpdateItem"),
+        ("dynamodb", "GetItem"),
         ("s3", "PutObject"),
         ("dynamodb", "UpdateItem"),
     ]
@@ -203,6 +204,7 @@ def test_switching_from_s3_to_inline_removes_the_key_and_the_object(gateway, sto
     assert store.head(key) is None
     assert calls == [
         ("dynamodb", "GetItem"),
+        ("s3", "HeadObject"),  # the object's ETag: only that object is deleted afterwards
         ("dynamodb", "UpdateItem"),
         ("dynamodb", "GetItem"),
         ("s3", "DeleteObject"),

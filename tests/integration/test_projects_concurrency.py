@@ -11,6 +11,7 @@ reads and their writes, which is what the conditional writes must survive.
 import json
 import threading
 from collections import Counter
+from functools import partial
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.conf import settings
 from core.dynamo.connection import dynamodb_table, watch_calls
 from projects import services
 from projects.gateway import ProjectsGateway
+from tests.threads import in_threads
 
 WRITERS = 20
 
@@ -43,7 +45,6 @@ def put_project(project_id: str, form: str, stage_count: int) -> None:
 def run_together(work, count: int) -> list[BaseException]:
     """Run work(n) in `count` threads; every thread has read before any of them writes."""
     everyone_has_read = threading.Barrier(count)
-    failures: list[BaseException] = []
 
     def thread_main(n: int) -> None:
         gateway = ProjectsGateway()  # this thread's own boto3 resource
@@ -55,17 +56,9 @@ def run_together(work, count: int) -> list[BaseException]:
                 everyone_has_read.wait(timeout=30)
 
         gateway.table.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", hold_first_write)
-        try:
-            work(n, gateway)
-        except BaseException as err:  # reported by the test, not lost in the thread
-            failures.append(err)
+        work(n, gateway)
 
-    threads = [threading.Thread(target=thread_main, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return failures
+    return in_threads(*(partial(thread_main, n) for n in range(count)))
 
 
 @pytest.mark.parametrize("form", ["string", "map"])

@@ -117,10 +117,9 @@ def test_dynamodb_nesting_limit_is_checked_before_any_request():
         to_dynamodb([nested(MAX_NESTING_LEVELS)], "execution_steps")
 
 
-def client_error(code: str, status: int) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "UpdateItem"
-    )
+def client_error(code: str, status: int, retries: int = 0) -> ClientError:
+    metadata = {"HTTPStatusCode": status, "RetryAttempts": retries}
+    return ClientError({"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": metadata}, "UpdateItem")
 
 
 @pytest.mark.parametrize(
@@ -132,6 +131,8 @@ def client_error(code: str, status: int) -> ClientError:
         (client_error("ResourceNotFoundException", 400), True),
         (EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), True),
         (client_error("InternalServerError", 500), False),
+        # botocore sent it more than once: an earlier attempt may have been applied.
+        (client_error("ConditionalCheckFailedException", 400, retries=1), False),
         (ReadTimeoutError(endpoint_url="http://127.0.0.1:9"), False),
     ],
 )
