@@ -25,39 +25,37 @@ def test_list_filter_search_detail_and_delete(admin_page, live_server):
     page = admin_page
     page.goto(f"{live_server.url}/admin/")
     page.locator("#content-main th[scope=row] a", has_text="Artifacts").click()
-    rows = page.locator("#result_list tbody tr")
-    assert rows.count() == 12
+    expect(page.locator("#result_list tbody tr")).to_have_count(12)
     bert = page.locator("#result_list tbody tr", has=page.get_by_role("link", name="bert-base-uncased", exact=True))
     assert bert.locator("td").nth(2).inner_text() == "0.83"
-    assert (
-        page.locator("#result_list tbody tr", has_text="audience_classifier_model")
-        .locator(".gateway-badge.error")
-        .is_visible()
-    )
+    expect(
+        page.locator("#result_list tbody tr", has_text="audience_classifier_model").locator(".gateway-badge.error")
+    ).to_be_visible()
     snap(page, "artifact_list")
 
     page.locator("#changelist-filter a", has_text="Dataset").click()
+    expect(page.locator("#result_list tbody th a")).to_have_count(len(demo.DATASETS))
     assert sorted(page.locator("#result_list tbody th a").all_inner_texts()) == sorted(demo.DATASETS)
     page.fill("#searchbar", "LibriSpeech")
     page.press("#searchbar", "Enter")
-    assert page.locator("#result_list tbody th a").all_inner_texts() == ["librispeech_asr"]
+    expect(page.locator("#result_list tbody th a")).to_have_text(["librispeech_asr"])
     assert "artifact_type=dataset" in page.url  # the filter survives a search
 
     page.goto(f"{live_server.url}/admin/artifacts/artifact/?q=whisper-TINY")
     page.locator("#result_list tbody th a", has_text="whisper-tiny").click()
-    assert page.locator("table.artifact-rating th", has_text="Net score").is_visible()
+    expect(page.locator("table.artifact-rating th", has_text="Net score")).to_be_visible()
     assert page.locator("table.artifact-rating tr.artifact-device").count() == 4
     assert page.locator("div.breadcrumbs").inner_text().startswith("Home")
     snap(page, "artifact_detail")
     page.get_by_role("link", name="librispeech_asr", exact=True).click()
-    assert page.locator("#content-main h2").first.inner_text() == "librispeech_asr"
+    expect(page.locator("#content-main h2").first).to_have_text("librispeech_asr")
     page.go_back()
 
     page.locator("a.deletelink").click()
     assert "Are you sure" in page.locator("#content").inner_text()
     snap(page, "artifact_delete")
     page.locator("input[type=submit]").click()
-    assert "was deleted" in page.locator("ul.messagelist").inner_text()
+    expect(page.locator("ul.messagelist")).to_contain_text("was deleted")
     assert page.locator("#result_list tbody th a", has_text="whisper-tiny").count() == 0
 
 

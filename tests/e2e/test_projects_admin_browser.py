@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.conf import settings
+from playwright.sync_api import expect
 
 from core.dynamo.connection import dynamodb_table
 from tests.integration.test_projects_admin import SNAPSHOT
@@ -24,7 +25,7 @@ def test_a_malformed_snapshot_shows_its_banner_in_the_browser(projects, admin_pa
     assert "malformed snapshot" in row.inner_text()
     row.locator("a").click()
     banner = admin_page.locator("#snapshot-error")
-    assert banner.is_visible() and "The stages_snapshot is malformed" in banner.inner_text()
+    expect(banner).to_contain_text("The stages_snapshot is malformed")
     assert "invalid JSON" in banner.inner_text()
     assert admin_page.locator("#stored-snapshot pre").inner_text() == '{"stages": [{"st'
     assert admin_page.locator("svg.project-timeline").count() == 0
