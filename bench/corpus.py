@@ -64,16 +64,18 @@ ORGS = ("google", "meta-llama", "openai", "microsoft", "Qwen", "mistralai", "ben
 
 # Shares of the Jobs table: a job's steps are drawn from one of these shapes (the rest are small).
 NO_STEPS_SHARE = 0.03  # pending jobs
-MEDIUM_SHARE = 0.04  # tens of steps, 30-300 KB: near the offload margin
-LARGE_SHARE = 0.05  # long runs, 120 KB to 1.3 MB: mostly offloaded
+MEDIUM_SHARE = 0.02  # tens of steps, 30-300 KB: near the offload margin
+LARGE_SHARE = 0.03  # long runs, 120 KB to 1.3 MB: mostly offloaded
 CJK_SHARE = 0.2  # jobs whose outputs are Chinese text
-STALE_SHARE = 0.005  # of the jobs, for each stale-key kind
+STALE_SHARE = 0.002  # of the jobs, for each stale-key kind
 GZIP_EVERY = 5  # every fifth offloaded object is written gzip-compressed (by another writer)
 LONG_RUNS = 5  # jobs whose steps are always offloaded, so that small corpora have some too
 BIG_RESULT_SHARE = 0.01  # completed jobs keeping a generated page (60-160 KB) in `result`
 ARTIFACT_MIX = (("dataset", 0.3), ("code", 0.2), ("model", 0.5))
 S3_UPLOAD_THREADS = 4
 START = datetime(2025, 11, 1, tzinfo=UTC)
+
+Upload = tuple[str, bytes, bool]  # key, JSON body, whether to store it gzip-compressed
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,13 @@ class CorpusSize:
     seed: int = 20251107
 
     @classmethod
-    def scaled(cls, scale: float, *, seed: int = 20251107) -> "CorpusSize":
+    def scaled(cls, scale: float, *, seed: int | None = None) -> "CorpusSize":
         full = cls()
         return cls(
             projects=max(10, round(full.projects * scale)),
             jobs=max(200, round(full.jobs * scale)),
             artifacts=max(20, round(full.artifacts * scale)),
-            seed=seed,
+            seed=full.seed if seed is None else seed,
         )
 
 
@@ -117,15 +119,6 @@ class Corpus:
     # Items the estimate keeps inline while the exact size offloads them (steps inline, as the
     # estimating writer would put them): the cases where the two rules disagree dangerously.
     disputed_items: list[dict] = field(default_factory=list)
-    uploads: list[tuple[str, bytes, bool]] = field(default_factory=list, repr=False)  # key, body, gzip
-
-    def counts(self) -> dict[str, int]:
-        return {
-            **{f"projects ({form})": len(ids) for form, ids in self.projects.items()},
-            **{f"jobs ({shape})": len(ids) for shape, ids in self.jobs.items()},
-            "orphan objects": len(self.orphan_keys),
-            **{f"artifacts ({kind})": len(ids) for kind, ids in self.artifacts.items()},
-        }
 
 
 class Text:
@@ -284,7 +277,7 @@ def job_item(rng: random.Random, text: Text, job_id: str, status: str) -> dict:
         item["artifacts"] = [f"artifacts/{job_id}/lead-magnet.html", f"artifacts/{job_id}/lead-magnet.pdf"]
         if rng.random() < 0.3:
             big = rng.random() < BIG_RESULT_SHARE / 0.3
-            item["result"] = text.take(rng.randrange(60_000, 160_000) if big else rng.randrange(500, 20_000))
+            item["result"] = text.take(rng.randrange(60_000, 160_000) if big else rng.randrange(200, 8_000))
     if status == "failed":
         item["error"] = "The model returned an empty answer after 3 attempts."
     return item
@@ -306,7 +299,7 @@ def _draw_steps(rng: random.Random, text: Text, *, long_run: bool) -> list[dict]
         return make_steps(rng, text, rng.randrange(20, 60), (1500, 5000), cjk=cjk)
     if shape < NO_STEPS_SHARE + MEDIUM_SHARE + LARGE_SHARE:
         return make_steps(rng, text, rng.randrange(40, 150), (3000, 9000), cjk=cjk)
-    return make_steps(rng, text, rng.randrange(2, 10), (100, 1500), cjk=cjk)
+    return make_steps(rng, text, rng.randrange(2, 8), (100, 1000), cjk=cjk)
 
 
 def _oversize_steps(rng: random.Random, text: Text, item: dict, margin: int) -> list[dict]:
@@ -326,6 +319,7 @@ def _load_jobs(rng: random.Random, text: Text, corpus: Corpus) -> None:
     shapes = ("inline", "s3", "s3_gzip", "none", "both_present", "dangling_key", "oversize_inline")
     corpus.jobs = {shape: [] for shape in shapes}
     stale = max(1, round(corpus.size.jobs * STALE_SHARE))
+    uploads: list[Upload] = []
     plan = ["both_present", "dangling_key", "oversize_inline"] * stale + ["long_run"] * LONG_RUNS
     plan += [None] * (corpus.size.jobs - len(plan))
     rng.shuffle(plan)
@@ -338,25 +332,25 @@ def _load_jobs(rng: random.Random, text: Text, corpus: Corpus) -> None:
                 item.pop("result", None)
                 item[STEPS] = _oversize_steps(rng, text, item, margin)
             elif kind == "both_present":
-                corpus.uploads.append(
-                    (steps_key(job_id), _body(make_steps(rng, text, 8, (200, 900), cjk=False)), False)
-                )
+                uploads.append((steps_key(job_id), _body(make_steps(rng, text, 8, (200, 900), cjk=False)), False))
                 item[STEPS] = make_steps(rng, text, 3, (100, 600), cjk=False)
                 item[STEPS_KEY] = steps_key(job_id)
             elif kind == "dangling_key":
                 item[STEPS_KEY] = steps_key(job_id)
             else:
-                kind = _place_steps(rng, text, corpus, item, margin, long_run=kind == "long_run")
+                kind = _place_steps(rng, text, corpus, item, margin, uploads, long_run=kind == "long_run")
             batch.put_item(Item=to_dynamodb(item))
             corpus.jobs[kind].append(job_id)
     for _ in range(stale):
         key = steps_key(f"job_{rng.getrandbits(64):016x}")
-        corpus.uploads.append((key, _body(make_steps(rng, text, 4, (100, 600), cjk=False)), False))
+        uploads.append((key, _body(make_steps(rng, text, 4, (100, 600), cjk=False)), False))
         corpus.orphan_keys.append(key)
-    _upload(corpus)
+    _upload(uploads)
 
 
-def _place_steps(rng: random.Random, text: Text, corpus: Corpus, item: dict, margin: int, *, long_run: bool) -> str:
+def _place_steps(
+    rng: random.Random, text: Text, corpus: Corpus, item: dict, margin: int, uploads: list[Upload], *, long_run: bool
+) -> str:
     """Put the drawn steps where the exact size says: inline, or offloaded to S3."""
     steps = _draw_steps(rng, text, long_run=long_run)
     if steps is None:
@@ -374,7 +368,7 @@ def _place_steps(rng: random.Random, text: Text, corpus: Corpus, item: dict, mar
         item[STEPS] = steps
         return "inline"
     compressed = (len(corpus.jobs["s3"]) + len(corpus.jobs["s3_gzip"])) % GZIP_EVERY == 0
-    corpus.uploads.append((steps_key(item["job_id"]), _body(steps), compressed))
+    uploads.append((steps_key(item["job_id"]), _body(steps), compressed))
     item[STEPS_KEY] = steps_key(item["job_id"])
     return "s3_gzip" if compressed else "s3"
 
@@ -383,11 +377,11 @@ def _body(steps: list) -> bytes:
     return json.dumps(steps).encode("utf-8")  # as the upstream worker writes it (ASCII escapes)
 
 
-def _upload(corpus: Corpus) -> None:
+def _upload(uploads: list[Upload]) -> None:
     client = s3_storage().s3_client()
     bucket = settings.AWS_STORAGE_BUCKET_NAME
 
-    def put(upload: tuple[str, bytes, bool]) -> None:
+    def put(upload: Upload) -> None:
         key, body, compressed = upload
         extra = {"ContentEncoding": "gzip"} if compressed else {}
         client.put_object(
@@ -399,8 +393,7 @@ def _upload(corpus: Corpus) -> None:
         )
 
     with ThreadPoolExecutor(S3_UPLOAD_THREADS) as pool:
-        list(pool.map(put, corpus.uploads))
-    corpus.uploads.clear()
+        list(pool.map(put, uploads))
 
 
 # ---- artifacts ----

@@ -51,5 +51,9 @@ def bench_world() -> Iterator[str]:
         yield endpoint
     finally:
         emulator.terminate()
-        emulator.wait(timeout=30)
+        try:
+            emulator.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            emulator.kill()
+            emulator.wait()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from .stats import Spread
 
@@ -35,6 +37,8 @@ class OverheadRow:
     raw_ms: Spread | None
     added_ms: Spread | None  # median Django time minus median raw time, per run
     ratio: Spread | None
+    tight_loop_ms: Spread | None = None  # without raw calls: the Django time in a loop of its own
+    queries: int = 0  # SQL queries of one request (authentication, permissions)
 
     @property
     def passed(self) -> bool | None:
@@ -77,9 +81,30 @@ def measure(client: Client, probes: list[Probe], *, runs: int, samples: int, see
                 raw_ms=Spread.of(raw) if raw else None,
                 added_ms=Spread.of(d - r for d, r in zip(django, raw, strict=True)) if raw else None,
                 ratio=Spread.of(d / r for d, r in zip(django, raw, strict=True)) if raw else None,
+                tight_loop_ms=None if raw else _tight_loop(calls[(probe.label, "django")], runs=runs, samples=samples),
+                queries=_queries(calls[(probe.label, "django")]),
             )
         )
     return rows
+
+
+def _queries(call: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    return len(queries)
+
+
+def _tight_loop(call: Callable[[], object], *, runs: int, samples: int) -> Spread:
+    """The median time of `call` repeated back to back (no network wait between calls), per run."""
+    medians = []
+    for _ in range(runs):
+        times = []
+        for _ in range(samples):
+            start = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - start) * 1000)
+        medians.append(Spread.of(times).median)
+    return Spread.of(medians)
 
 
 def _django_call(client: Client, probe: Probe) -> Callable[[], object]:

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from .environment import ROOT, bench_world
 
-DEFAULT_SEED = 20251107
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -20,7 +18,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=float(os.environ.get("BENCH_SCALE") or 1),
         help="corpus size as a share of 2,000 projects, 10,000 jobs and 2,000 artifacts (default: $BENCH_SCALE or 1)",
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the corpus and of the sampling order")
+    parser.add_argument("--seed", type=int, help="seed of the corpus and of the sampling order (default: a fixed one)")
     parser.add_argument("--runs", type=int, default=5, help="runs of the overhead measurement (default: 5)")
     parser.add_argument("--samples", type=int, default=200, help="calls per probe and run (default: 200)")
     parser.add_argument("--scan-runs", type=int, default=3, help="runs of each key scan (default: 3)")
@@ -70,30 +68,31 @@ def collect(options: argparse.Namespace):
     admin = Client()
     admin.force_login(token.user)
 
-    _step("loading the corpus")
-    start = time.monotonic()
+    steps = Steps()
+    steps.next("loading the corpus")
     corpus = load(CorpusSize.scaled(options.scale, seed=options.seed))
-    results.corpus, results.load_seconds = corpus, time.monotonic() - start
+    results.corpus = corpus
 
-    _step("offload sizing")
+    steps.next("offload sizing")
     results.offload = offload.compare(corpus)
-    big_job_id = big_job(corpus, megabytes=options.big_steps_mb)
 
-    _step("round trips")
+    # Reads first: the scans and the overhead probes see the corpus as loaded.
+    steps.next("repair scan")
+    results.table = scan.read_table()
+    results.key_scans = scan.measure(results.table, kinds=DEFAULT_KINDS, repeats=options.scan_runs)
+    results.full_scans = scan.measure(results.table, kinds=KINDS, repeats=1, segment_counts=(1, 4))
+
+    steps.next("overhead ratio")
+    results.overhead = overhead.measure(
+        api, overhead_probes(corpus), runs=options.runs, samples=options.samples, seed=corpus.size.seed
+    )
+
+    steps.next("round trips")  # the first writes
     api.get("/api/artifacts/?artifact_type=model")  # learns the registry's indexes: once per process
     results.round_trips = round_trips.measure(round_trips.operations(corpus, api=api), api=api, admin=admin)
 
-    _step("overhead ratio")
-    results.overhead = overhead.measure(
-        api, overhead_probes(corpus), runs=options.runs, samples=options.samples, seed=options.seed
-    )
-
-    _step("repair scan")
-    results.table = scan.read_table()
-    results.key_scans = scan.measure(results.table, kinds=DEFAULT_KINDS, repeats=options.scan_runs)
-    results.full_scans = scan.measure(results.table, kinds=KINDS, repeats=1)
-
-    _step("memory")
+    steps.next("memory")
+    big_job_id = big_job(corpus, megabytes=options.big_steps_mb)
     findings = "{findings} findings".format
     results.memory = [
         memory.measure(
@@ -116,8 +115,24 @@ def collect(options: argparse.Namespace):
             describe=lambda result: f"{result['response_bytes'] / 1e6:.1f} MB response",
         ),
     ]
+    steps.next(None)
+    results.step_seconds = steps.seconds
     return results
 
 
-def _step(name: str) -> None:
-    print(f"[bench] {name}…", flush=True)
+class Steps:
+    """Says what the benchmark is doing, and how long each part took."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def next(self, name: str | None) -> None:
+        now = time.monotonic()
+        if self._current is not None:
+            done, started = self._current
+            self.seconds[done] = now - started
+            print(f"[bench] {done}: {now - started:.0f} s", flush=True)
+        self._current = None if name is None else (name, now)
+        if name is not None:
+            print(f"[bench] {name}…", flush=True)

@@ -121,9 +121,11 @@ def scan_once(kinds: Collection[str], segments: int) -> ScanRun:
     )
 
 
-def measure(table: TableRead, *, kinds: Collection[str], repeats: int) -> list[ScanRow]:
+def measure(
+    table: TableRead, *, kinds: Collection[str], repeats: int, segment_counts: tuple[int, ...] = SEGMENT_COUNTS
+) -> list[ScanRow]:
     return [
-        ScanRow(segments, [scan_once(kinds, segments) for _ in range(repeats)], table) for segments in SEGMENT_COUNTS
+        ScanRow(segments, [scan_once(kinds, segments) for _ in range(repeats)], table) for segments in segment_counts
     ]
 
 
