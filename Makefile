@@ -1,4 +1,5 @@
 # `make run`: the app on the local AWS emulator with demo data.  `make test`: the whole suite.
+# `make bench`: the performance report in docs/BENCHMARKS.md.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -28,6 +29,12 @@ lint: $(STAMP)
 
 test: $(STAMP) chromium lint
 	$(PY) -m pytest
+
+# Performance report (not part of `make test`): its own moto server, about 15 minutes at full size;
+# `make bench BENCH_SCALE=0.1` for a quick look. Writes docs/BENCHMARKS.md.
+BENCH_SCALE ?= 1
+bench: $(STAMP)
+	$(PY) -m bench --scale $(BENCH_SCALE)
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 # The worker timeout outlasts an AWS call that times out on every attempt (3 x (3 s + 10 s) by

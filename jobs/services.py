@@ -73,9 +73,13 @@ def job_detail(
     return JobDetail(record=record, steps=job_execution_steps(record=record, store=store))
 
 
-def job_execution_steps(*, record: JobRecord, store: ExecutionStepsStore | None = None) -> StepsView:
+def job_execution_steps(
+    *, record: JobRecord, store: ExecutionStepsStore | None = None, written: list | None = None
+) -> StepsView:
     """The steps, loaded from S3 when offloaded (the key wins over inline steps). A failed read
-    is reported in `error`; the job itself stays readable."""
+    is reported in `error`; the job itself stays readable. `written`: the steps that `job_update`
+    has just written, `record` being its result; offloaded, they are returned as uploaded
+    instead of downloaded again."""
     location = record.steps_location
     if location == "none":
         return StepsView(steps=None, location=location, s3_key=None)
@@ -89,6 +93,8 @@ def job_execution_steps(*, record: JobRecord, store: ExecutionStepsStore | None 
     key = record.steps_key
     if not isinstance(key, str) or not key:
         return StepsView(steps=None, location=location, s3_key=None, error=f"The S3 key {key!r} is not a valid key.")
+    if written is not None:
+        return StepsView(steps=from_dynamodb(to_dynamodb(written, STEPS)), location=location, s3_key=key)
     try:
         loaded = (store or ExecutionStepsStore()).read(key)
     except StepsMissing:

@@ -43,5 +43,5 @@ class JobViewSet(viewsets.ViewSet):
         attributes = dict(serializer.validated_data)
         steps = attributes.pop("execution_steps", None)
         record = job_update(job_id=job_id, attributes=attributes, execution_steps=steps)
-        detail = JobDetail(record=record, steps=job_execution_steps(record=record))
+        detail = JobDetail(record=record, steps=job_execution_steps(record=record, written=steps))
         return Response(JobDetailSerializer(detail).data)

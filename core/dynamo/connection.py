@@ -59,8 +59,12 @@ def dynamodb_endpoint() -> str:
     return settings.AWS_ENDPOINT_URL_DYNAMODB or f"AWS DynamoDB ({settings.AWS_DEFAULT_REGION})"
 
 
+def _resource_key() -> tuple:
+    return settings.AWS_ENDPOINT_URL_DYNAMODB, settings.AWS_DEFAULT_REGION, settings.AWS_MAX_ATTEMPTS
+
+
 def dynamodb_resource():
-    key = (settings.AWS_ENDPOINT_URL_DYNAMODB, settings.AWS_DEFAULT_REGION, settings.AWS_MAX_ATTEMPTS)
+    key = _resource_key()
     resources = _local.__dict__.setdefault("resources", {})
     if key not in resources:
         resources[key] = boto_session().resource(
@@ -73,8 +77,13 @@ def dynamodb_resource():
 
 
 def dynamodb_table(name: str):
-    """The boto3 Table resource for `name` (no request is made)."""
-    return dynamodb_resource().Table(name)
+    """The boto3 Table resource for `name` (no request is made), built once per thread: each
+    `resource.Table()` call builds a new resource class, which costs more than a GetItem's parsing."""
+    key = (*_resource_key(), name)
+    tables = _local.__dict__.setdefault("tables", {})
+    if key not in tables:
+        tables[key] = dynamodb_resource().Table(name)
+    return tables[key]
 
 
 def dynamodb_client():
