@@ -288,10 +288,10 @@ def operations(corpus: Corpus, *, api: Client) -> list[Operation]:
             "PATCH /api/jobs/{id}/ small steps on an offloaded job",
             "PATCH",
             f"/api/jobs/{jobs['s3'][2]}/",
-            ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "s3:DeleteObject"),
+            ("dynamodb:GetItem", "s3:HeadObject", "dynamodb:UpdateItem", "dynamodb:GetItem", "s3:DeleteObject"),
             body={"execution_steps": small_steps},
-            note="the update removes the key; a re-read checks that no writer pointed at the object again before "
-            "it is deleted",
+            note="the object's ETag is taken before the update removes the key; after a re-read shows no writer "
+            "pointed at it again, it is deleted only while it is still that object (If-Match)",
         ),
         Operation(
             "Write",
