@@ -26,16 +26,10 @@ from core.dynamo.values import to_dynamodb
 from core.storage import s3_storage
 from jobs.gateway import STEPS, STEPS_KEY
 from jobs.steps_store import steps_key
+from projects.demo import PIPELINE
 from projects.snapshot import encode
 
-STAGES = (
-    ("requirements_analyzer", "需求分析"),
-    ("system_architect", "系统架构设计"),
-    ("agent_designer", "智能体设计"),
-    ("prompt_engineer", "提示词工程"),
-    ("tools_developer", "工具开发"),
-    ("agent_code_developer", "代码开发与集成测试"),
-)
+STAGES = PIPELINE  # the demo's six stages, with their display names
 STEP_PLAN = (
     ("Research the audience", "ai_generation"),
     ("Outline the guide", "ai_generation"),

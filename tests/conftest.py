@@ -18,6 +18,9 @@ from werkzeug.serving import make_server
 
 from core import bootstrap
 
+# Before the test modules import it: its helpers assert.
+pytest.register_assert_rewrite("tests.integration.artifacts_support")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -13,14 +13,14 @@ from artifacts.gateway import ArtifactGateway
 from artifacts.models import Artifact
 from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table, watch_calls
-from tests.integration.test_artifacts_support import MODEL_RATING, dynamodb_requests, upstream_item
+from tests.integration.artifacts_support import MODEL_RATING, dynamodb_requests, upstream_item
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/admin/artifacts/artifact/"
 STAGES = "/admin/artifacts/artifact/stage-artifacts/"
 
-pytest_plugins = ["tests.integration.test_artifacts_support"]  # its fixtures
+pytest_plugins = ["tests.integration.artifacts_support"]  # its fixtures
 
 
 def page_of(artifact_id: str, action: str = "change") -> str:

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from artifacts.services import artifact_id_for_url
 from core.dynamo.connection import dynamodb_client, watch_calls
-from tests.integration.test_artifacts_support import (
+from tests.integration.artifacts_support import (
     MODEL_RATING,
     upstream_item,
 )
@@ -20,7 +20,7 @@ SQUAD = "https://huggingface.co/datasets/rajpurkar/squad"
 
 pytestmark = pytest.mark.django_db
 
-pytest_plugins = ["tests.integration.test_artifacts_support"]  # its fixtures
+pytest_plugins = ["tests.integration.artifacts_support"]  # its fixtures
 
 
 @pytest.fixture

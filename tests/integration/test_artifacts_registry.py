@@ -22,7 +22,7 @@ from artifacts.services import (
 from core import bootstrap
 from core.dynamo.connection import dynamodb_client, watch_calls
 from core.errors import InvalidCursor, InvalidInput, ItemTooLarge, NotFound, TableMissing
-from tests.integration.test_artifacts_support import (
+from tests.integration.artifacts_support import (
     MODEL_RATING,
     dynamodb_requests,
     recreate_key_only,
@@ -31,7 +31,7 @@ from tests.integration.test_artifacts_support import (
 
 BERT = "https://huggingface.co/google-bert/bert-base-uncased"
 
-pytest_plugins = ["tests.integration.test_artifacts_support"]  # its fixtures
+pytest_plugins = ["tests.integration.artifacts_support"]  # its fixtures
 
 
 def all_items(table) -> list[dict]:

@@ -8,12 +8,12 @@ from django.contrib.admin.utils import quote
 from artifacts import demo
 from artifacts.services import artifact_id_for_url
 from core.dynamo.connection import dynamodb_table, watch_calls
-from tests.integration.test_artifacts_support import dynamodb_requests
+from tests.integration.artifacts_support import dynamodb_requests
 
 NEVER = {"AgentArtifacts", "BuildStages", "BuildStatistics"}
 URL = "https://huggingface.co/google-bert/bert-large-cased"
 
-pytest_plugins = ["tests.integration.test_artifacts_support"]  # its fixtures
+pytest_plugins = ["tests.integration.artifacts_support"]  # its fixtures
 
 
 @pytest.mark.django_db
