@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +13,7 @@ from core.dynamo.item_size import item_size
 from core.dynamo.retry import retry_on_conflict
 from core.dynamo.values import from_dynamodb, to_dynamodb
 from core.errors import AppError, ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
+from core.timestamps import utc_iso, utc_now_iso
 
 from .gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
 from .steps_store import (
@@ -50,10 +51,6 @@ class StepsView:
 class JobDetail:
     record: JobRecord
     steps: StepsView
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def job_get(*, job_id: str, gateway: JobGateway | None = None) -> JobRecord:
@@ -152,7 +149,7 @@ def job_update(
     gateway = gateway or JobGateway()
     if execution_steps is None:
         try:
-            return gateway.write(job_id, _attribute_update(values, utc_now()))
+            return gateway.write(job_id, _attribute_update(values, utc_now_iso()))
         except ConditionFailed:
             raise NotFound(f"No job '{job_id}'.")
     steps = to_dynamodb(validate_steps(execution_steps), STEPS)
@@ -195,11 +192,10 @@ def _is_step_list(steps: Any) -> bool:
 
 def _new_updated_at(current: JobRecord) -> str:
     """Now; a millisecond later when now is the `updated_at` read, so that every write changes it."""
-    now = utc_now()
+    now = utc_now_iso()
     if now != current.item.get("updated_at"):
         return now
-    later = datetime.fromisoformat(now) + timedelta(milliseconds=1)
-    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.fromisoformat(now) + timedelta(milliseconds=1), timespec="milliseconds")
 
 
 def _object_pointed_at(store: ExecutionStepsStore, current: JobRecord) -> StoredObject | None:

@@ -4,8 +4,9 @@ status, non-ASCII stage names, artifacts and logs, and one malformed snapshot.""
 import json
 from datetime import UTC, datetime, timedelta
 
+from core.timestamps import utc_iso
+
 from .gateway import ProjectsGateway
-from .times import utc_iso
 
 PIPELINE = (
     ("requirements_analyzer", "需求分析"),

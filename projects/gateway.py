@@ -11,9 +11,9 @@ from core.dynamo.retry import retry_on_conflict
 from core.dynamo.values import to_dynamodb
 from core.errors import ConditionFailed, NotFound
 from core.tables import PROJECTS
+from core.timestamps import utc_now_iso
 
 from .snapshot import MalformedSnapshot, SnapshotReading, encode, read_snapshot
-from .times import utc_now_iso
 
 KEY = PROJECTS.key
 SNAPSHOT = "stages_snapshot"

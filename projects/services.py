@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import InvalidInput
+from core.timestamps import utc_iso
 
 from .gateway import ProjectRecord, ProjectsGateway
 from .snapshot import replace_stage_artifacts, update_stage
-from .times import utc_iso
 
 # Top-level attributes that describe a build's progress. The key, `stages_snapshot` (changed
 # stage by stage instead), `created_at`, `updated_at` (set on every write) and the requirement

@@ -9,8 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.timestamps import format_duration, parse_time
+
 from .snapshot import Stage, StagesSnapshot
-from .times import format_duration, parse_time
 
 STATUS_COLOURS = {
     "completed": "#2e7d32",

@@ -95,6 +95,6 @@ def test_a_write_of_steps_changes_updated_at_even_within_the_millisecond_it_read
     # Writers of steps are conditional on `updated_at` as read, so no write may leave it as it was.
     offloaded_job()
     stored = dynamodb_table(settings.DYNAMODB_JOBS_TABLE).get_item(Key={"job_id": "j"})["Item"]["updated_at"]
-    monkeypatch.setattr("jobs.services.utc_now", lambda: stored)  # the clock has not moved on
+    monkeypatch.setattr("jobs.services.utc_now_iso", lambda: stored)  # the clock has not moved on
     record = job_update(job_id="j", execution_steps=steps("A", False))
     assert record.item["updated_at"] > stored and len(record.item["updated_at"]) == len(stored)

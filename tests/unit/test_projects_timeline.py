@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.timestamps import format_duration, parse_time, utc_iso
 from projects.snapshot import read_snapshot
 from projects.timeline import CHART_WIDTH, CHART_X, MIN_BAR, OTHER_COLOUR, STATUS_COLOURS, build_timeline
-from projects.times import format_duration, parse_time, utc_iso
 
 NOW = datetime(2025, 11, 23, 13, 0, tzinfo=UTC)
 

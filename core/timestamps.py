@@ -1,17 +1,18 @@
-"""Timestamps as the AgentProjects items hold them: ISO 8601 strings in UTC with a `Z`."""
+"""Timestamps as the items of every table hold them: ISO 8601 strings in UTC with a `Z`."""
 
 from datetime import UTC, datetime
 
 
-def utc_iso(moment: datetime) -> str:
-    """`2025-11-23T12:05:00Z` (fractions of a second kept when there are any); naive means UTC."""
+def utc_iso(moment: datetime, *, timespec: str = "auto") -> str:
+    """`2025-11-23T12:05:00Z` (by default, fractions of a second kept when there are any); naive means UTC."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def utc_now_iso() -> str:
-    return utc_iso(datetime.now(UTC))
+    """Now, to the millisecond: what our writes put in `updated_at`."""
+    return utc_iso(datetime.now(UTC), timespec="milliseconds")
 
 
 def parse_time(value: object) -> datetime | None:
