@@ -142,6 +142,15 @@ def make_user(django_user_model):
     return make
 
 
+@pytest.fixture(autouse=True)
+def forget_api_principals():
+    """Each test starts with no token's user remembered: that cache is per process, while each
+    test's database is rolled back."""
+    from core.api.authentication import forget_principals
+
+    forget_principals()
+
+
 @pytest.fixture
 def superuser(make_user):
     return make_user("root", staff=True, superuser=True)

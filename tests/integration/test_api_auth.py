@@ -15,6 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table
+from tests.threads import in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,34 @@ def test_anonymous_clients_are_throttled(aws, rates):
     anonymous = APIClient()
     assert [anonymous.get("/api/schema/?format=json").status_code for _ in range(2)] == [200, 200]
     assert_throttled(anonymous.get("/api/schema/?format=json"))
+
+
+def test_a_user_s_requests_are_counted_per_window_and_retry_after_names_its_end(job, make_user, rates, monkeypatch):
+    now = [6_000_000.0 + 45]  # 45 s into a minute
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    client = token_client(create_token(make_user("steady", perms=["jobs.view_job"]).username))
+    assert [client.get("/api/jobs/").status_code for _ in range(3)] == [200, 200, 200]
+    now[0] += 5
+    refused = client.get("/api/jobs/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "10"  # the minute ends in 10 s
+    now[0] += 10  # a new minute
+    assert [client.get("/api/jobs/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_concurrent_requests_are_counted_exactly(make_user, rates):
+    """The counter is raised with the cache's atomic increment: 40 requests at once, 3 let through."""
+    from rest_framework.test import APIRequestFactory, force_authenticate
+    from rest_framework.views import APIView
+
+    from core.api.throttling import UserRateThrottle
+
+    user = make_user("burst")
+    verdicts = []
+
+    def one_request():
+        request = APIRequestFactory().get("/api/jobs/")
+        force_authenticate(request, user)
+        verdicts.append(UserRateThrottle().allow_request(APIView().initialize_request(request), None))
+
+    assert in_threads(*[one_request] * 40) == []
+    assert sorted(verdicts) == [False] * 37 + [True] * 3
