@@ -12,7 +12,7 @@ from core.dynamo.values import from_dynamodb, to_dynamodb
 from core.errors import InvalidInput
 
 from .gateway import SNAPSHOT, ProjectRecord
-from .snapshot import STAGE_STATUSES
+from .snapshot import STAGE_STATUSES, STRING
 
 MAX_DATA_BYTES = 64 * 1024
 MAX_DATA_DEPTH = 16  # DynamoDB refuses documents nested deeper than 32 levels
@@ -153,9 +153,10 @@ class ProjectSerializer(serializers.Serializer):
     stages_snapshot_error = serializers.CharField(allow_null=True)
 
     def to_representation(self, instance: ProjectRecord) -> dict[str, Any]:
-        data = from_dynamodb(instance.item)
-        document = instance.snapshot.document
-        data[SNAPSHOT] = None if document is None else from_dynamodb(document)
+        data = from_dynamodb({name: value for name, value in instance.item.items() if name != SNAPSHOT})
+        reading = instance.snapshot
+        # A document parsed from JSON text holds JSON values already; a map holds DynamoDB's.
+        data[SNAPSHOT] = reading.document if reading.form == STRING else from_dynamodb(reading.document)
         data["stages_snapshot_error"] = instance.snapshot.error
         return data
 
