@@ -105,6 +105,7 @@ class JobSizing:
 class Corpus:
     size: CorpusSize
     projects: dict[str, list[str]] = field(default_factory=dict)  # storage form -> ids
+    project_bytes: dict[str, int] = field(default_factory=dict)  # id -> item size
     jobs: dict[str, list[str]] = field(default_factory=dict)  # shape -> ids
     orphan_keys: list[str] = field(default_factory=list)
     artifacts: dict[str, list[str]] = field(default_factory=dict)  # artifact type -> ids
@@ -218,8 +219,10 @@ def _load_projects(rng: random.Random, text: Text, corpus: Corpus) -> None:
             }
             if running:
                 item["current_stage"] = running[0]
-            batch.put_item(Item=to_dynamodb(item))
+            stored_item = to_dynamodb(item)
+            batch.put_item(Item=stored_item)
             corpus.projects[form].append(project_id)
+            corpus.project_bytes[project_id] = item_size(stored_item)
 
 
 # ---- jobs ----

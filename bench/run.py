@@ -84,7 +84,11 @@ def collect(options: argparse.Namespace):
 
     steps.next("overhead ratio")
     results.overhead = overhead.measure(
-        api, overhead_probes(corpus), runs=options.runs, samples=options.samples, seed=corpus.size.seed
+        overhead_probes(corpus),
+        authorization=f"Token {token.key}",
+        runs=options.runs,
+        samples=options.samples,
+        seed=corpus.size.seed,
     )
 
     steps.next("round trips")  # the first writes

@@ -12,7 +12,7 @@ from jobs.services import job_update
 from jobs.steps_store import steps_key
 
 from .corpus import Corpus, sample_steps
-from .overhead import Probe
+from .overhead import MAX_RATIO, Probe
 
 PERMISSIONS = (
     "projects.view_project",
@@ -40,13 +40,19 @@ def typical(corpus: Corpus, location: str) -> str:
     return sizings[len(sizings) // 2].job_id
 
 
+def typical_project(corpus: Corpus, form: str) -> str:
+    """The project of median item size among those whose snapshot is stored in `form`."""
+    ids = sorted(corpus.projects[form], key=corpus.project_bytes.__getitem__)
+    return ids[len(ids) // 2]
+
+
 def overhead_probes(corpus: Corpus) -> list[Probe]:
     jobs = dynamodb_table(settings.DYNAMODB_JOBS_TABLE)
     projects = dynamodb_table(settings.DYNAMODB_PROJECTS_TABLE)
     s3 = s3_storage().s3_client()
     bucket = settings.AWS_STORAGE_BUCKET_NAME
     inline, offloaded = typical(corpus, "inline"), typical(corpus, "s3")
-    string_project, map_project = corpus.projects["string"][0], corpus.projects["map"][0]
+    string_project, map_project = typical_project(corpus, "string"), typical_project(corpus, "map")
 
     def offloaded_raw():
         jobs.get_item(Key={"job_id": offloaded}, ConsistentRead=True)
@@ -57,30 +63,33 @@ def overhead_probes(corpus: Corpus) -> list[Probe]:
             "`GET /api/jobs/{id}/`, inline steps (job of median size)",
             f"/api/jobs/{inline}/",
             lambda: jobs.get_item(Key={"job_id": inline}, ConsistentRead=True),
+            target=MAX_RATIO,
         ),
         Probe(
-            "`GET /api/projects/{id}/`, JSON-string snapshot",
+            "`GET /api/projects/{id}/`, JSON-string snapshot (project of median size)",
             f"/api/projects/{string_project}/",
             lambda: projects.get_item(Key={"project_id": string_project}),
+            target=MAX_RATIO,
         ),
         Probe(
-            "`GET /api/projects/{id}/`, map snapshot",
+            "`GET /api/projects/{id}/`, map snapshot (project of median size)",
             f"/api/projects/{map_project}/",
             lambda: projects.get_item(Key={"project_id": map_project}),
+            target=MAX_RATIO,
         ),
         Probe(
             "`GET /api/jobs/{id}/`, offloaded steps (median size)",
             f"/api/jobs/{offloaded}/",
             offloaded_raw,
-            target=None,
         ),
         Probe(
-            "Django and DRF alone: `GET /api/jobs/{2,049-byte id}/`, a 404 without any AWS call",
+            "The API alone: `GET /api/jobs/{2,049-byte id}/`, a 404 before any AWS call",
             f"/api/jobs/{'j' * 2049}/",
             None,
-            target=None,
             status=404,
         ),
+        Probe("Reference: a DRF view answering `{}` with the API's authentication and throttles", "/bench/drf/", None),
+        Probe("Reference: a plain Django view answering `{}`, same middleware", "/bench/django/", None),
     ]
 
 
