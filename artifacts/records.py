@@ -2,11 +2,11 @@
 may be missing or of the wrong type, and the serialized `artifact` and `rating` may be broken.
 A broken one becomes an error value on the record; reading never raises."""
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from core.dynamo.values import from_dynamodb
+from core.stored_json import read_json
 
 ARTIFACT_TYPES = ("model", "dataset", "code")
 LINK_KINDS = ("dataset", "code")  # a model's links: dataset_id/_name/_url and code_id/_name/_url
@@ -50,9 +50,9 @@ def parse_json_object(value: Any) -> tuple[dict | None, str | None]:
     if not isinstance(value, str):
         return None, f"stored as a {type(value).__name__}, not a JSON string"
     try:
-        parsed = json.loads(value)
+        parsed = read_json(value)
     except ValueError as err:
-        return None, f"invalid JSON: {err}"
+        return None, str(err)
     if not isinstance(parsed, dict):
         return None, f"a JSON {type(parsed).__name__}, not an object"
     return parsed, None

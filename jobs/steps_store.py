@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from core.dynamo.errors import error_code
 from core.errors import ConditionFailed, InvalidInput
 from core.storage import PrivateS3Storage, s3_errors, s3_storage
+from core.stored_json import read_json
 
 KEY_PREFIX = "jobs/"
 KEY_SUFFIX = "/execution_steps.json"
@@ -87,15 +88,12 @@ def decode_steps(body: bytes, *, content_encoding: str | None = None) -> list[di
     if len(body) > MAX_DECODED_BYTES:
         raise StepsUnreadable(f"larger than {MAX_DECODED_BYTES} bytes")
     try:
-        # utf-8-sig: a byte order mark some writers add is not an error. NaN and Infinity are
-        # refused: no JSON reader downstream could take them.
-        steps = json.loads(body.decode("utf-8-sig"), parse_constant=_refuse_constant)
+        # utf-8-sig: a byte order mark some writers add is not an error.
+        steps = read_json(body.decode("utf-8-sig"))
     except UnicodeDecodeError as err:
         raise StepsUnreadable(f"not UTF-8 text: {err}") from err
-    except ValueError as err:  # JSONDecodeError, a refused constant, or a number too long to parse
-        raise StepsUnreadable(f"not valid JSON: {err}") from err
-    except RecursionError as err:
-        raise StepsUnreadable("JSON nested too deeply to read") from err
+    except ValueError as err:
+        raise StepsUnreadable(str(err)) from err
     if not isinstance(steps, list) or not all(isinstance(step, dict) for step in steps):
         raise StepsUnreadable("JSON is not a list of step objects")
     return steps
@@ -112,10 +110,6 @@ def _gunzip(body: bytes) -> bytes:
     if not decompressor.eof:
         raise StepsUnreadable("not valid gzip: the stream is truncated")
     return data
-
-
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a JSON value")
 
 
 class ExecutionStepsStore:

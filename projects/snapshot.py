@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.errors import Conflict, NotFound
+from core.stored_json import read_json
 
 STRING = "string"
 MAP = "map"
@@ -148,20 +149,11 @@ def _with_stage_changed(document: dict, stage: str, change: Callable[[dict], Non
 # ---- parsing ----
 
 
-def _refuse_constant(name: str) -> None:
-    raise _Invalid(f"invalid JSON: {name} is not a JSON number")
-
-
-_JSON = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: every API read of a project uses it
-
-
 def _decode_json(text: str) -> Any:
     try:
-        return _JSON.decode(text)
-    except json.JSONDecodeError as err:
-        raise _Invalid(f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}") from err
-    except RecursionError as err:
-        raise _Invalid("invalid JSON: nested too deeply") from err
+        return read_json(text)
+    except ValueError as err:
+        raise _Invalid(str(err)) from err
 
 
 def _typed(document: Any) -> StagesSnapshot:

@@ -252,3 +252,12 @@ def test_the_schema_documents_the_routes_and_filters(artifacts_table, client):
     }
     parameters = {parameter["name"] for parameter in listing["parameters"]}
     assert {"artifact_type", "url", "name", "limit", "cursor"} <= parameters
+
+
+def test_stored_json_numbers_no_response_could_carry_are_error_values(artifacts_table, api):
+    artifacts_table.put_item(Item=upstream_item("nan", rating='{"net_score": NaN}', artifact='{"size": 1e400}'))
+    response = api.get("/api/artifacts/nan/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["rating"] is None and body["rating_error"] == "invalid JSON: NaN is not a JSON number"
+    assert body["artifact"] is None and body["artifact_error"] == "invalid JSON: 1e400 is too large for a number"

@@ -284,7 +284,8 @@ def test_gzip_objects_are_read(gateway, store, content_encoding):
     [
         (None, "is missing (a dangling key"),
         (b"\xff\xfe\x00", "not UTF-8"),
-        (b"[{'single': 'quotes'}]", "not valid JSON"),
+        (b"[{'single': 'quotes'}]", "invalid JSON"),
+        (b'[{"duration_ms": 1e999}]', "1e999 is too large for a number"),
         (b'{"not": "a list"}', "not a list of step objects"),
     ],
 )

@@ -388,3 +388,14 @@ def test_the_schema_documents_the_projects_routes(aws, api):
     assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ProjectPage"
     }
+
+
+@pytest.mark.django_db
+def test_a_stored_number_json_cannot_carry_is_an_error_value_not_a_500(table, api):
+    """Python's reader turns 1e999 into infinity, which no JSON response can hold."""
+    table.put_item(
+        Item={"project_id": "proj_huge", "stages_snapshot": '{"stages": [{"output_data": {"tokens": 1e999}}]}'}
+    )
+    response = api.get("/api/projects/proj_huge/")
+    assert response.status_code == 200
+    assert response.json()["stages_snapshot_error"] == "invalid JSON: 1e999 is too large for a number"

@@ -247,7 +247,7 @@ def test_an_unreadable_object_loses_to_the_inline_steps_and_is_left_for_the_orph
     world.put(steps_key("corrupt"), b"{not json")
     world.job("corrupt", execution_steps=make_steps(2), execution_steps_s3_key=steps_key("corrupt"))
     outcome = repair(find(BOTH_PRESENT, "corrupt"), superuser)
-    assert outcome.status == REPAIRED and "unreadable: not valid JSON" in outcome.message
+    assert outcome.status == REPAIRED and "unreadable: invalid JSON" in outcome.message
     assert world.item("corrupt")["execution_steps"] == make_steps(2)
     assert "execution_steps_s3_key" not in world.item("corrupt")
     assert [(f.kind, f.job_id) for f in stale_keys_scan(min_orphan_age=0).findings] == [(ORPHAN_OBJECT, "corrupt")]

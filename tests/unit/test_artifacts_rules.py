@@ -101,6 +101,8 @@ def test_sub_scores_put_known_scores_first_with_their_latencies_then_other_numbe
     ("stored", "error"),
     [
         ('{"net_score": 0.4,', "invalid JSON"),
+        ('{"net_score": NaN}', "NaN is not a JSON number"),
+        ('{"net_score": 1e400}', "1e400 is too large for a number"),
         ("[1, 2]", "a JSON list, not an object"),
         ('"text"', "a JSON str, not an object"),
         (Decimal(3), "stored as a Decimal"),

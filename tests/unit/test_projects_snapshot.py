@@ -65,6 +65,8 @@ def test_an_absent_snapshot_is_neither_an_error_nor_a_snapshot():
         ('{"stages": [', "invalid JSON"),
         ("", "invalid JSON"),
         ('{"total": NaN, "stages": []}', "NaN is not a JSON number"),
+        ('{"stages": [{"output_data": {"tokens": -1e999}}]}', "-1e999 is too large for a number"),
+        ('{"stages": [], "size": ' + "1" * 5000 + "}", "invalid JSON"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ('"just text"', "expected an object"),
         ('{"stages": {"a": 1}}', "'stages' must be a list"),
