@@ -43,6 +43,12 @@ class ConditionFailed(Conflict):
     code = "condition_failed"
 
 
+class ChangedMeanwhile(Conflict):
+    """A form's write refused: another writer changed the fields it changes since it was shown."""
+
+    code = "changed_meanwhile"
+
+
 class Unavailable(AppError):
     """AWS cannot serve the request: unreachable, throttled, misconfigured or missing a resource."""
 

@@ -5,7 +5,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.expressions import Condition, Update, all_of, contains, equals, exists, expression_kwargs, not_exists
+from core.dynamo.expressions import (
+    Condition,
+    Update,
+    all_of,
+    as_read,
+    contains,
+    equals,
+    exists,
+    expression_kwargs,
+    not_exists,
+)
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.tables import JOBS
@@ -57,7 +67,7 @@ class JobRecord:
 
     def unchanged(self, *names: str) -> Condition:
         """True while each of these attributes is still what this record read (absent ones still absent)."""
-        return all_of(*(equals(name, self.item[name]) if name in self.item else not_exists(name) for name in names))
+        return as_read(self.item, names)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,15 @@
 """The AgentProjects table: the only code that calls DynamoDB for it."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.expressions import Update, equals, exists, expression_kwargs
+from core.dynamo.expressions import Update, as_read, equals, exists, expression_kwargs
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.dynamo.retry import retry_on_conflict
 from core.dynamo.values import to_dynamodb
-from core.errors import ConditionFailed, NotFound
+from core.errors import ChangedMeanwhile, ConditionFailed, NotFound
 from core.tables import PROJECTS
 from core.timestamps import utc_now_iso
 
@@ -75,12 +75,18 @@ class ProjectsGateway(Gateway):
         return Page(items=[ProjectRecord.from_item(item) for item in page.items], next_cursor=page.next_cursor)
 
     def update_attributes(
-        self, project_id: str, *, values: dict[str, Any], remove: Iterable[str] = ()
+        self,
+        project_id: str,
+        *,
+        values: dict[str, Any],
+        remove: Iterable[str] = (),
+        read: Mapping[str, Any] | None = None,
     ) -> ProjectRecord:
         """Set and remove top-level attributes of an existing project (never creates one).
 
-        A blind write of the given attributes only: there is nothing read to be stale, and attributes
-        other writers change meanwhile are left alone.
+        A blind write of the given attributes only: attributes other writers change meanwhile are
+        left alone. With `read` (the item as the caller read it), the write holds only while the
+        attributes it writes are still as read, else ChangedMeanwhile.
         """
         if not is_possible_key(project_id):
             raise project_not_found(project_id)
@@ -90,9 +96,14 @@ class ProjectsGateway(Gateway):
         for name in remove:
             update.remove(name)
         update.set(UPDATED_AT, utc_now_iso())
+        condition = exists(KEY)
+        if read is not None:
+            condition = condition & as_read(read, [*values, *remove])
         try:
-            return self._update(project_id, update, exists(KEY))
+            return self._update(project_id, update, condition)
         except ConditionFailed:
+            if read is not None and self.get(project_id, consistent=True) is not None:
+                raise ChangedMeanwhile(f"Project {project_id!r} was changed by another writer meanwhile.") from None
             raise project_not_found(project_id) from None
 
     def modify_snapshot(self, project_id: str, change: Callable[[dict], dict]) -> ProjectRecord:

@@ -1,6 +1,6 @@
 """Writes to projects, one function per operation, shared by the API, the admin and commands."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,18 +15,25 @@ from .snapshot import replace_stage_artifacts, update_stage
 # are never written through a progress update.
 PROGRESS_FIELDS = ("status", "current_stage", "progress", "name", "data", "error")
 STAGE_FIELDS = ("status", "started_at", "completed_at", "error")
+# Raises (ChangedMeanwhile) when a snapshot document no longer holds what a caller showed.
+Precondition = Callable[[dict], None]
 
 
 def project_update(
-    *, project_id: str, changes: Mapping[str, Any], gateway: ProjectsGateway | None = None
+    *,
+    project_id: str,
+    changes: Mapping[str, Any],
+    read: Mapping[str, Any] | None = None,
+    gateway: ProjectsGateway | None = None,
 ) -> ProjectRecord:
-    """Set top-level progress attributes of an existing project; a None value removes one."""
+    """Set top-level progress attributes of an existing project; a None value removes one.
+    With `read` (the item as the caller showed it), only while the changed attributes are as read."""
     if not changes:
         raise InvalidInput(f"Nothing to update: give at least one of {', '.join(PROGRESS_FIELDS)}.")
     _refuse_unknown(changes, PROGRESS_FIELDS, "progress attribute")
     values = {name: value for name, value in changes.items() if value is not None}
     remove = [name for name, value in changes.items() if value is None]
-    return (gateway or ProjectsGateway()).update_attributes(project_id, values=values, remove=remove)
+    return (gateway or ProjectsGateway()).update_attributes(project_id, values=values, remove=remove, read=read)
 
 
 def stage_update(
@@ -35,6 +42,7 @@ def stage_update(
     stage: str,
     changes: Mapping[str, Any],
     new_logs: Sequence[str] = (),
+    precondition: Precondition | None = None,
     gateway: ProjectsGateway | None = None,
 ) -> ProjectRecord:
     """Set fields of one stage (matched by its `stage` identifier) and append to its logs;
@@ -44,17 +52,31 @@ def stage_update(
     _refuse_unknown(changes, STAGE_FIELDS, "stage field")
     fields = {name: utc_iso(value) if isinstance(value, datetime) else value for name, value in changes.items()}
     return (gateway or ProjectsGateway()).modify_snapshot(
-        project_id, lambda document: update_stage(document, stage, fields=fields, new_logs=list(new_logs))
+        project_id,
+        lambda document: update_stage(_checked(document, precondition), stage, fields=fields, new_logs=list(new_logs)),
     )
 
 
 def stage_replace_artifacts(
-    *, project_id: str, stage: str, artifacts: Sequence[str], gateway: ProjectsGateway | None = None
+    *,
+    project_id: str,
+    stage: str,
+    artifacts: Sequence[str],
+    precondition: Precondition | None = None,
+    gateway: ProjectsGateway | None = None,
 ) -> ProjectRecord:
     """Replace the `output_data.artifacts` of one stage (matched by its `stage` identifier)."""
     return (gateway or ProjectsGateway()).modify_snapshot(
-        project_id, lambda document: replace_stage_artifacts(document, stage, list(artifacts))
+        project_id, lambda document: replace_stage_artifacts(_checked(document, precondition), stage, list(artifacts))
     )
+
+
+def _checked(document: dict, precondition: Precondition | None) -> dict:
+    """The document, once `precondition` accepts it. It runs on each attempt's read, and the write
+    is conditional on the snapshot read, so the write holds only while the precondition does."""
+    if precondition is not None:
+        precondition(document)
+    return document
 
 
 def _refuse_unknown(changes: Mapping[str, Any], allowed: Sequence[str], kind: str) -> None:

@@ -10,6 +10,7 @@ DynamoDB cannot store, are rejected with the path they were found at (see `value
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +205,11 @@ def contains(path: str | Path, value: Any) -> Condition:
 
 def begins_with(path: str | Path, prefix: str) -> Condition:
     return _Function("begins_with", as_path(path), prefix, True)
+
+
+def as_read(item: Mapping[str, Any], names: Iterable[str]) -> Condition | None:
+    """True while each of these top-level attributes holds what `item` held (absent ones still absent)."""
+    return all_of(*(equals(Path(name), item[name]) if name in item else not_exists(Path(name)) for name in names))
 
 
 def all_of(*conditions: Condition) -> Condition | None:

@@ -1,0 +1,223 @@
+"""The admin's change forms against moto: a form writes only the fields it changed, only while they
+hold what it showed, and every write lands in History."""
+
+import json
+import re
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
+
+from core.admin_forms import sign_shown
+from core.dynamo.connection import dynamodb_table
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_URL = "/admin/projects/project/proj-1/change/"
+STAGE_URL = "/admin/projects/project/proj-1/stages/build/"
+SNAPSHOT = {
+    "total": 6,
+    "completed": 0,
+    "stages": [
+        {"stage": "plan", "status": "completed", "logs": ["planned"], "unknown": 0.12345678901234567890123},
+        {"stage": "build", "status": "running", "started_at": "2025-11-23T12:00:00Z", "logs": ["started"]},
+    ],
+}
+
+
+@pytest.fixture
+def projects(aws):
+    table = dynamodb_table(settings.DYNAMODB_PROJECTS_TABLE)
+    table.put_item(
+        Item={
+            "project_id": "proj-1",
+            "status": "running",
+            "current_stage": "build",
+            "progress": Decimal("40"),
+            "requirement": "a calculator",
+            "stages_snapshot": json.dumps(SNAPSHOT),
+        }
+    )
+    return table
+
+
+@pytest.fixture
+def staff(client, make_user):
+    user = make_user("editor", perms=["projects.view_project", "projects.change_project"])
+    client.force_login(user)
+    return user
+
+
+def form_data(html: str, form_id: str) -> dict[str, str]:
+    """The fields of one form on a page, as a browser would submit them untouched."""
+    form = re.search(rf'<form[^>]*id="{form_id}".*?</form>', html, re.S).group(0)
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="submit"' not in tag:
+            data[name.group(1)] = unescape(value.group(1)) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]*)"[^>]*>(.*?)</textarea>', form, re.S):
+        data[name] = unescape(text).removeprefix("\n")
+    for name, options in re.findall(r'<select[^>]*name="([^"]*)"[^>]*>(.*?)</select>', form, re.S):
+        selected = re.search(r'<option value="([^"]*)"[^>]*selected', options)
+        data[name] = unescape(selected.group(1)) if selected else ""
+    return data
+
+
+def item(table, project_id="proj-1") -> dict:
+    return table.get_item(Key={"project_id": project_id}, ConsistentRead=True)["Item"]
+
+
+def history(object_id="proj-1") -> list[LogEntry]:
+    return list(LogEntry.objects.filter(object_id=object_id).order_by("action_time"))
+
+
+def test_progress_form_writes_the_changed_fields_and_records_them(projects, client, staff):
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    assert data["status"] == "running" and data["progress"] == "40"
+    response = client.post(PROJECT_URL, {**data, "status": "failed", "error": "disk full"})
+    assert response.status_code == 302 and response["Location"] == PROJECT_URL
+    stored = item(projects)
+    assert stored["status"] == "failed" and stored["error"] == "disk full"
+    assert stored["progress"] == 40 and stored["requirement"] == "a calculator"  # untouched
+    [entry] = history()
+    assert entry.user == staff and entry.is_change()
+    assert entry.get_change_message() == "Changed status and error."
+
+
+def test_an_untouched_form_writes_nothing(projects, client, staff):
+    before = item(projects)
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    response = client.post(PROJECT_URL, data, follow=True)
+    assert "nothing was written" in response.content.decode()
+    assert item(projects) == before and history() == []
+
+
+def test_a_field_changed_by_another_writer_is_not_overwritten(projects, client, staff):
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    projects.update_item(
+        Key={"project_id": "proj-1"},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": "completed"},
+    )
+    response = client.post(PROJECT_URL, {**data, "status": "failed"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert item(projects)["status"] == "completed" and history() == []
+    assert re.search(r'class="conflict-current"><code>completed</code>', html)
+    assert re.search(r'class="conflict-submitted"><code>failed</code>', html)
+    # Submitting the form as shown again replaces the current value knowingly.
+    again = form_data(html, "progress-form")
+    assert again["status"] == "failed"
+    assert client.post(PROJECT_URL, again).status_code == 302
+    assert item(projects)["status"] == "failed"
+
+
+def test_another_writers_change_to_a_field_the_form_leaves_alone_is_kept(projects, client, staff):
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    projects.update_item(
+        Key={"project_id": "proj-1"}, UpdateExpression="SET progress = :p", ExpressionAttributeValues={":p": 55}
+    )
+    assert client.post(PROJECT_URL, {**data, "current_stage": "test"}).status_code == 302
+    stored = item(projects)
+    assert stored["progress"] == 55 and stored["current_stage"] == "test"
+
+
+def test_a_tampered_shown_token_is_refused(projects, client, staff):
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    response = client.post(PROJECT_URL, {**data, "shown": data["shown"] + "x", "status": "failed"})
+    assert response.status_code == 200 and "altered" in response.content.decode()
+    assert item(projects)["status"] == "running"
+
+
+def test_invalid_progress_is_a_form_error(projects, client, staff):
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    response = client.post(PROJECT_URL, {**data, "progress": "150"})
+    assert response.status_code == 200 and "from 0 to 100" in response.content.decode()
+    assert item(projects)["progress"] == 40
+
+
+def test_an_odd_stored_value_left_alone_does_not_block_the_form(projects, client, staff):
+    projects.update_item(
+        Key={"project_id": "proj-1"}, UpdateExpression="SET progress = :p", ExpressionAttributeValues={":p": "40%"}
+    )
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    assert client.post(PROJECT_URL, {**data, "name": "Calculator"}).status_code == 302
+    assert item(projects)["name"] == "Calculator" and item(projects)["progress"] == "40%"
+
+
+def test_stage_form_writes_the_stage_and_a_log_line(projects, client, staff):
+    data = form_data(client.get(STAGE_URL).content.decode(), "stage-form")
+    response = client.post(
+        STAGE_URL, {**data, "status": "completed", "completed_at": "2025-11-23T13:00:00+01:00", "log_line": "done"}
+    )
+    assert response.status_code == 302
+    document = json.loads(item(projects)["stages_snapshot"])
+    build = document["stages"][1]
+    assert build["status"] == "completed" and build["completed_at"] == "2025-11-23T12:00:00Z"
+    assert build["logs"] == ["started", "done"]
+    assert document["stages"][0] == SNAPSHOT["stages"][0]
+    [entry] = history()
+    assert entry.get_change_message() == "Changed status, completed_at and logs for stage “build”."
+
+
+def test_stage_form_refuses_when_the_stage_changed_meanwhile(projects, client, staff):
+    data = form_data(client.get(STAGE_URL).content.decode(), "stage-form")
+    changed = json.loads(json.dumps(SNAPSHOT))
+    changed["stages"][1]["status"] = "failed"
+    projects.update_item(
+        Key={"project_id": "proj-1"},
+        UpdateExpression="SET stages_snapshot = :s",
+        ExpressionAttributeValues={":s": json.dumps(changed)},
+    )
+    response = client.post(STAGE_URL, {**data, "status": "completed"})
+    assert response.status_code == 200 and "conflict-current" in response.content.decode()
+    assert json.loads(item(projects)["stages_snapshot"]) == changed and history() == []
+
+
+def test_stage_form_keeps_another_stages_change_made_meanwhile(projects, client, staff):
+    data = form_data(client.get(STAGE_URL).content.decode(), "stage-form")
+    changed = json.loads(json.dumps(SNAPSHOT))
+    changed["stages"][0]["logs"].append("replanned")
+    projects.update_item(
+        Key={"project_id": "proj-1"},
+        UpdateExpression="SET stages_snapshot = :s",
+        ExpressionAttributeValues={":s": json.dumps(changed)},
+    )
+    assert client.post(STAGE_URL, {**data, "error": "flaky test"}).status_code == 302
+    document = json.loads(item(projects)["stages_snapshot"])
+    assert document["stages"][0]["logs"] == ["planned", "replanned"]
+    assert document["stages"][1]["error"] == "flaky test"
+
+
+def test_stage_artifacts_form_replaces_the_paths(projects, client, staff):
+    data = form_data(client.get(STAGE_URL).content.decode(), "artifacts-form")
+    response = client.post(STAGE_URL, {**data, "artifacts": "out/app.zip\r\n\r\n  out/report.html  \r\n"})
+    assert response.status_code == 302
+    build = json.loads(item(projects)["stages_snapshot"])["stages"][1]
+    assert build["output_data"] == {"artifacts": ["out/app.zip", "out/report.html"]}
+    assert history()[0].get_change_message() == "Changed artifacts for stage “build”."
+
+
+def test_change_forms_need_the_change_permission(projects, client, make_user):
+    client.force_login(make_user("viewer", perms=["projects.view_project"]))
+    html = client.get(PROJECT_URL).content.decode()
+    assert 'id="progress-form"' not in html and "project-stage-change" not in html
+    assert client.post(PROJECT_URL, {"status": "failed", "shown": sign_shown({"status": "running"})}).status_code == 403
+    assert client.get(STAGE_URL).status_code == 403
+    assert item(projects)["status"] == "running"
+
+
+def test_forms_need_the_csrf_token(projects, staff):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    data.pop("csrfmiddlewaretoken")
+    assert client.post(PROJECT_URL, {**data, "status": "failed"}).status_code == 403
+    assert item(projects)["status"] == "running"
