@@ -15,11 +15,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 
 from core.dynamo.values import from_dynamodb
 from core.errors import ChangedMeanwhile
+from core.history import record_write
 
 SALT = "core.admin_forms"
 SAVED, UNCHANGED, CONFLICT, INVALID = "saved", "unchanged", "conflict", "invalid"
@@ -203,3 +206,54 @@ def respond(request, submission: Submission, *, what: str, next_url: str, on_sav
     else:
         messages.error(request, "Please correct the errors below.")
     return None
+
+
+class ChangeFormAdmin:
+    """For a GatewayAdmin whose detail page holds a change form posted back to the same URL."""
+
+    change_form_class: type[GuardedForm]
+
+    def form_values(self, record) -> dict[str, str]:
+        raise NotImplementedError
+
+    def current_record(self, object_id: str):
+        """The record as stored now (a consistent read); NotFound when there is none."""
+        raise NotImplementedError
+
+    def write_change(self, object_id: str, record, form: GuardedForm):
+        """Write the form's edits through the app's service, conditional on `record` as read."""
+        raise NotImplementedError
+
+    def change_form_context(self, request, record) -> dict:
+        if not self.has_change_permission(request):
+            return {}
+        return {"change_form": self.change_form_class(current=self.form_values(record))}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method != "POST":
+            return super().change_view(request, object_id, form_url, extra_context)
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        key = unquote(object_id)
+
+        def load():
+            record = self.current_record(key)
+            return record, self.form_values(record)
+
+        submission = submit(
+            request.POST,
+            self.change_form_class,
+            load=load,
+            write=lambda record, form: self.write_change(key, record, form),
+        )
+        saved = respond(
+            request,
+            submission,
+            what=f"{self.opts.verbose_name} “{key}”",
+            next_url=request.path,
+            on_saved=lambda: record_write(
+                user=request.user, model=self.model, object_id=key, fields=submission.form.edited
+            ),
+        )
+        context = {"change_form": submission.form, "conflicts": submission.conflicts, **(extra_context or {})}
+        return saved or super().change_view(request, object_id, form_url, context)

@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.admin import Column, GatewayAdmin, ListFilter
+from core.admin_forms import ChangeFormAdmin
 from core.errors import NotFound
 
 from . import presentation
+from .forms import JobForm, job_values
 from .gateway import JobGateway, JobRecord
 from .models import Job
 from .repairs import admin as repairs_admin  # noqa: F401  (registers the Stale key repairs page)
-from .services import job_execution_steps, job_get, job_stale_key
+from .services import job_execution_steps, job_get, job_stale_key, job_update
 
 STATUS_CHOICES = (
     ("pending", "Pending"),
@@ -29,7 +31,8 @@ def step_count(record: JobRecord) -> str:
 
 
 @admin.register(Job)
-class JobAdmin(GatewayAdmin):
+class JobAdmin(ChangeFormAdmin, GatewayAdmin):
+    change_form_class = JobForm
     detail_template = "admin/jobs/job/detail.html"
     columns = (
         Column("Job id", lambda record: record.job_id),
@@ -72,7 +75,17 @@ class JobAdmin(GatewayAdmin):
             "repairs_url": self.repairs_url(record) if stale else None,
             # The API cannot route an id holding "/" (such ids are readable here, never written).
             "api_url": reverse("job-detail", args=[record.job_id]) if "/" not in record.job_id else None,
+            **self.change_form_context(request, record),
         }
+
+    def form_values(self, record: JobRecord) -> dict[str, str]:
+        return job_values(record.item)
+
+    def current_record(self, object_id: str) -> JobRecord:
+        return job_get(job_id=object_id)
+
+    def write_change(self, object_id: str, record: JobRecord, form: JobForm) -> JobRecord:
+        return job_update(job_id=object_id, attributes=form.changes(), read=record.item)
 
     def repairs_url(self, record: JobRecord) -> str:
         changelist = reverse("admin:jobs_stalekeyrepair_changelist", current_app=self.admin_site.name)

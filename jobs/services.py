@@ -1,6 +1,7 @@
 """Job operations shared by the API, the admin and commands."""
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -8,11 +9,11 @@ from typing import Any
 from django.conf import settings
 
 from core.dynamo.errors import surely_not_applied
-from core.dynamo.expressions import Path, Update
+from core.dynamo.expressions import Path, Update, as_read
 from core.dynamo.item_size import item_size
 from core.dynamo.retry import retry_on_conflict
 from core.dynamo.values import from_dynamodb, to_dynamodb
-from core.errors import AppError, ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
+from core.errors import AppError, ChangedMeanwhile, ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
 from core.timestamps import utc_iso, utc_now_iso
 
 from .gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
@@ -123,10 +124,14 @@ def job_update(
     job_id: str,
     attributes: dict[str, Any] | None = None,
     execution_steps: list | None = None,
+    read: Mapping[str, Any] | None = None,
     gateway: JobGateway | None = None,
     store: ExecutionStepsStore | None = None,
 ) -> JobRecord:
     """Set top-level `attributes` and, when given, replace the execution steps.
+
+    With `read` (the item as the caller showed it; attributes only), the write holds only while
+    the attributes it sets are still as read, else ChangedMeanwhile.
 
     The steps go inline unless the item as it will be after the update would pass
     EXECUTION_STEPS_OFFLOAD_BYTES (exact DynamoDB size), in which case they are uploaded to S3
@@ -148,10 +153,15 @@ def job_update(
     values = {name: to_dynamodb(value, name) for name, value in attributes.items()}
     gateway = gateway or JobGateway()
     if execution_steps is None:
+        condition = None if read is None else as_read(read, values)
         try:
-            return gateway.write(job_id, _attribute_update(values, utc_now_iso()))
+            return gateway.write(job_id, _attribute_update(values, utc_now_iso()), condition=condition)
         except ConditionFailed:
+            if condition is not None and gateway.get(job_id) is not None:
+                raise ChangedMeanwhile(f"Job '{job_id}' was changed by another writer meanwhile.") from None
             raise NotFound(f"No job '{job_id}'.")
+    if read is not None:
+        raise InvalidInput("A write of execution steps is conditional on what it reads itself.")
     steps = to_dynamodb(validate_steps(execution_steps), STEPS)
     store = store or ExecutionStepsStore()
 

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from core.admin import Column, GatewayAdmin, ListFilter
-from core.admin_forms import respond, submit
+from core.admin_forms import ChangeFormAdmin, respond, submit
 from core.dynamo.paging import Page
 from core.dynamo.values import from_dynamodb
 from core.errors import ChangedMeanwhile, NotFound
@@ -49,7 +49,8 @@ def as_text(value: Any) -> str:
 
 
 @admin.register(Project)
-class ProjectAdmin(GatewayAdmin):
+class ProjectAdmin(ChangeFormAdmin, GatewayAdmin):
+    change_form_class = ProjectProgressForm
     detail_template = "admin/projects/project/detail.html"
     columns = (
         Column("Project ID", lambda record: record.project_id),
@@ -97,42 +98,16 @@ class ProjectAdmin(GatewayAdmin):
             "raw_json": json.dumps(
                 from_dynamodb(record.item), indent=2, ensure_ascii=False, sort_keys=True, default=repr
             ),
-            **self.change_forms(request, record),
+            **self.change_form_context(request, record),
         }
 
     # ---- change forms: the progress attributes here, one stage on its own page ----
 
-    def change_forms(self, request, record: ProjectRecord) -> dict:
-        if not self.has_change_permission(request):
-            return {}
-        return {"progress_form": ProjectProgressForm(current=progress_values(record.item))}
+    def form_values(self, record: ProjectRecord) -> dict[str, str]:
+        return progress_values(record.item)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method != "POST":
-            return super().change_view(request, object_id, form_url, extra_context)
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        project_id = unquote(object_id)
-
-        def load():
-            record = self.current_record(project_id)
-            return record, progress_values(record.item)
-
-        def write(record, form):
-            return services.project_update(project_id=project_id, changes=form.changes(), read=record.item)
-
-        submission = submit(request.POST, ProjectProgressForm, load=load, write=write)
-        saved = respond(
-            request,
-            submission,
-            what=f"project “{project_id}”",
-            next_url=request.path,
-            on_saved=lambda: record_write(
-                user=request.user, model=Project, object_id=project_id, fields=submission.form.edited
-            ),
-        )
-        context = {"progress_form": submission.form, "conflicts": submission.conflicts}
-        return saved or super().change_view(request, object_id, form_url, {**context, **(extra_context or {})})
+    def write_change(self, object_id: str, record: ProjectRecord, form: ProjectProgressForm) -> ProjectRecord:
+        return services.project_update(project_id=object_id, changes=form.changes(), read=record.item)
 
     def current_record(self, project_id: str) -> ProjectRecord:
         record = ProjectsGateway().get(project_id, consistent=True)

@@ -221,3 +221,50 @@ def test_forms_need_the_csrf_token(projects, staff):
     data.pop("csrfmiddlewaretoken")
     assert client.post(PROJECT_URL, {**data, "status": "failed"}).status_code == 403
     assert item(projects)["status"] == "running"
+
+
+JOB_URL = "/admin/jobs/job/job-1/change/"
+
+
+@pytest.fixture
+def jobs(aws):
+    table = dynamodb_table(settings.DYNAMODB_JOBS_TABLE)
+    table.put_item(
+        Item={
+            "job_id": "job-1",
+            "status": "running",
+            "progress": Decimal("10"),
+            "updated_at": "2025-11-07T09:12:03.120Z",
+            "execution_steps": [{"step_name": "plan"}],
+        }
+    )
+    return table
+
+
+@pytest.fixture
+def job_editor(client, make_user):
+    user = make_user("jobs-editor", perms=["jobs.view_job", "jobs.change_job"])
+    client.force_login(user)
+    return user
+
+
+def test_job_form_writes_the_changed_attributes(jobs, client, job_editor):
+    data = form_data(client.get(JOB_URL).content.decode(), "job-form")
+    response = client.post(JOB_URL, {**data, "progress": "75", "completed_at": "2025-11-07T10:00:00Z"})
+    assert response.status_code == 302
+    stored = jobs.get_item(Key={"job_id": "job-1"}, ConsistentRead=True)["Item"]
+    assert stored["progress"] == 75 and stored["completed_at"] == "2025-11-07T10:00:00Z"
+    assert stored["execution_steps"] == [{"step_name": "plan"}] and stored["updated_at"] != "2025-11-07T09:12:03.120Z"
+    [entry] = history("job-1")
+    assert entry.user == job_editor and entry.get_change_message() == "Changed progress and completed_at."
+
+
+def test_job_form_refuses_to_overwrite_a_workers_change(jobs, client, job_editor):
+    data = form_data(client.get(JOB_URL).content.decode(), "job-form")
+    jobs.update_item(
+        Key={"job_id": "job-1"}, UpdateExpression="SET progress = :p", ExpressionAttributeValues={":p": 20}
+    )
+    response = client.post(JOB_URL, {**data, "progress": "75"})
+    assert response.status_code == 200 and "conflict-current" in response.content.decode()
+    assert jobs.get_item(Key={"job_id": "job-1"}, ConsistentRead=True)["Item"]["progress"] == 20
+    assert history("job-1") == []
