@@ -2,7 +2,6 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin, messages
-from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -13,13 +12,14 @@ from django.utils.html import format_html, format_html_join
 from core.admin import Column, GatewayAdmin, ListFilter
 from core.dynamo.paging import Page
 from core.errors import NotFound
+from core.history import DELETION, record_write
 from projects.models import Project
 
 from .gateway import ArtifactGateway
 from .models import Artifact
 from .rating import sub_scores
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
-from .services import artifact_delete, artifact_links, artifact_list
+from .services import artifact_delete, artifact_links, artifact_list, deletion_message
 from .stage_artifacts import StageArtifact, stage_artifacts_page
 
 URL_PREFIXES = ("http://", "https://")
@@ -117,12 +117,12 @@ class ArtifactAdmin(GatewayAdmin):
                 deleted = artifact_delete(artifact_id=object_id)
             except NotFound:
                 return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-            LogEntry.objects.log_actions(
-                user_id=request.user.pk,
-                queryset=[self.model(pk=object_id)],
-                action_flag=DELETION,
-                change_message=f"Deleted {deleted.artifact_type or 'artifact'} “{deleted.name}” ({deleted.url}).",
-                single_object=True,
+            record_write(
+                user=request.user,
+                model=self.model,
+                object_id=object_id,
+                action=DELETION,
+                message=deletion_message(deleted),
             )
             self.message_user(request, f"The artifact “{deleted.name}” was deleted.", messages.SUCCESS)
             return HttpResponseRedirect(self.url_for("changelist"))

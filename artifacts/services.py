@@ -110,6 +110,11 @@ def artifact_delete(*, artifact_id: str) -> ArtifactRecord:
     return ArtifactGateway().delete(artifact_id)
 
 
+def deletion_message(deleted: ArtifactRecord) -> str:
+    """What History says of a deleted artifact, whose page is gone."""
+    return f"Deleted {deleted.artifact_type or 'artifact'} “{deleted.name}” ({deleted.url})."
+
+
 # ---- what a write stores ----
 
 

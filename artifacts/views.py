@@ -5,6 +5,7 @@ from rest_framework.reverse import reverse
 
 from core.api.errors import ErrorSerializer
 from core.api.paging import page_response, parse_query
+from core.history import ADDITION, DELETION, record_write
 
 from .models import Artifact
 from .serializers import (
@@ -20,6 +21,7 @@ from .services import (
     artifact_get,
     artifact_list,
     artifact_replace,
+    deletion_message,
 )
 
 
@@ -68,6 +70,7 @@ class ArtifactViewSet(viewsets.ViewSet):
 
     def create(self, request):
         record = artifact_create(content=ArtifactContent(**_write_input(request)))
+        record_write(user=request.user, model=Artifact, object_id=record.artifact_id, action=ADDITION)
         location = reverse("artifact-detail", args=[record.artifact_id], request=request)
         return Response(ArtifactSerializer(record).data, status=status.HTTP_201_CREATED, headers={"Location": location})
 
@@ -75,9 +78,14 @@ class ArtifactViewSet(viewsets.ViewSet):
         return Response(ArtifactSerializer(artifact_get(artifact_id=artifact_id)).data)
 
     def update(self, request, artifact_id: str):
-        record = artifact_replace(artifact_id=artifact_id, content=ArtifactContent(**_write_input(request)))
+        content = _write_input(request)
+        record = artifact_replace(artifact_id=artifact_id, content=ArtifactContent(**content))
+        record_write(user=request.user, model=Artifact, object_id=artifact_id, fields=content)
         return Response(ArtifactSerializer(record).data)
 
     def destroy(self, request, artifact_id: str):
-        artifact_delete(artifact_id=artifact_id)
+        deleted = artifact_delete(artifact_id=artifact_id)
+        record_write(
+            user=request.user, model=Artifact, object_id=artifact_id, action=DELETION, message=deletion_message(deleted)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

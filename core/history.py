@@ -3,7 +3,7 @@ changed it, when, and which fields, whether the write came from the admin or the
 
 from collections.abc import Iterable
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import models
 
 
@@ -35,3 +35,6 @@ def record_write(
         change_message=message,
         single_object=True,
     )
+
+
+__all__ = ["ADDITION", "CHANGE", "DELETION", "record_write"]

@@ -5,6 +5,7 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 
 from core.api.paging import page_response, parse_query
+from core.history import record_write
 
 from .gateway import JobGateway
 from .models import Job
@@ -43,5 +44,6 @@ class JobViewSet(viewsets.ViewSet):
         attributes = dict(serializer.validated_data)
         steps = attributes.pop("execution_steps", None)
         record = job_update(job_id=job_id, attributes=attributes, execution_steps=steps)
+        record_write(user=request.user, model=Job, object_id=job_id, fields=serializer.validated_data)
         detail = JobDetail(record=record, steps=job_execution_steps(record=record, written=steps))
         return Response(JobDetailSerializer(detail).data)

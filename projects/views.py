@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.api.paging import page_response, parse_query
+from core.history import record_write
 
 from . import services
 from .gateway import ProjectsGateway, project_not_found
@@ -45,6 +46,7 @@ class ProjectViewSet(viewsets.ViewSet):
     def partial_update(self, request, project_id: str):
         changes = _validated(ProjectUpdateSerializer, request)
         record = services.project_update(project_id=project_id, changes=changes)
+        record_write(user=request.user, model=Project, object_id=project_id, fields=changes)
         return Response(ProjectSerializer(record).data)
 
     @extend_schema(request=StageUpdateSerializer, responses=ProjectSerializer, parameters=[STAGE])
@@ -53,6 +55,8 @@ class ProjectViewSet(viewsets.ViewSet):
         changes = _validated(StageUpdateSerializer, request)
         new_logs = changes.pop("logs", [])
         record = services.stage_update(project_id=project_id, stage=stage, changes=changes, new_logs=new_logs)
+        fields = [*changes, *(["logs"] if new_logs else [])]
+        record_write(user=request.user, model=Project, object_id=project_id, fields=fields, part=("stage", stage))
         return Response(ProjectSerializer(record).data)
 
     @extend_schema(request=StageArtifactsSerializer, responses=ProjectSerializer, parameters=[STAGE])
@@ -60,6 +64,9 @@ class ProjectViewSet(viewsets.ViewSet):
     def stage_artifacts(self, request, project_id: str, stage: str):
         artifacts = _validated(StageArtifactsSerializer, request)["artifacts"]
         record = services.stage_replace_artifacts(project_id=project_id, stage=stage, artifacts=artifacts)
+        record_write(
+            user=request.user, model=Project, object_id=project_id, fields=["artifacts"], part=("stage", stage)
+        )
         return Response(ProjectSerializer(record).data)
 
 

@@ -268,3 +268,47 @@ def test_job_form_refuses_to_overwrite_a_workers_change(jobs, client, job_editor
     assert response.status_code == 200 and "conflict-current" in response.content.decode()
     assert jobs.get_item(Key={"job_id": "job-1"}, ConsistentRead=True)["Item"]["progress"] == 20
     assert history("job-1") == []
+
+
+def api_client(user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_api_writes_are_recorded_with_the_tokens_user(projects, jobs, make_user, client):
+    user = make_user("service", perms=["projects.change_project", "jobs.change_job", "artifacts.change_artifact"])
+    api = api_client(user)
+    assert api.patch("/api/projects/proj-1/", {"status": "failed", "progress": 50}, format="json").status_code == 200
+    assert api.patch("/api/projects/proj-1/stages/build/", {"logs": ["x"]}, format="json").status_code == 200
+    assert (
+        api.put("/api/projects/proj-1/stages/plan/artifacts/", {"artifacts": ["a"]}, format="json").status_code == 200
+    )
+    assert api.patch("/api/jobs/job-1/", {"status": "completed"}, format="json").status_code == 200
+    created = api.post(
+        "/api/artifacts/", {"artifact_type": "model", "name": "M", "url": "https://example.com/m"}, format="json"
+    ).json()
+    assert api.delete(f"/api/artifacts/{created['artifact_id']}/").status_code == 204
+    messages = [(entry.user.username, entry.get_change_message()) for entry in history()]
+    assert messages == [
+        ("service", "Changed status and progress."),
+        ("service", "Changed logs for stage “build”."),
+        ("service", "Changed artifacts for stage “plan”."),
+    ]
+    assert [entry.get_change_message() for entry in history("job-1")] == ["Changed status."]
+    added, deleted = history(created["artifact_id"])
+    assert added.is_addition() and deleted.is_deletion() and "“M”" in deleted.change_message
+    # History is the admin's page for it.
+    client.force_login(make_user("root", superuser=True))
+    page = client.get("/admin/projects/project/proj-1/history/").content.decode()
+    assert "Changed logs for stage “build”." in page and "service" in page
+
+
+def test_a_refused_api_write_records_nothing(projects, make_user):
+    api = api_client(make_user("service", perms=["projects.change_project"]))
+    assert api.patch("/api/projects/proj-1/", {"progress": 500}, format="json").status_code == 400
+    assert api.patch("/api/projects/nope/", {"status": "x"}, format="json").status_code == 404
+    assert history() == [] and history("nope") == []
