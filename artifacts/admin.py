@@ -10,19 +10,31 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import Column, GatewayAdmin, ListFilter
+from core.admin_forms import ChangeFormAdmin
 from core.dynamo.paging import Page
 from core.errors import NotFound
-from core.history import DELETION, record_write
+from core.history import ADDITION, DELETION, record_write
 from projects.models import Project
 
+from .forms import ArtifactForm, artifact_values
 from .gateway import ArtifactGateway
 from .models import Artifact
 from .rating import sub_scores
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
-from .services import artifact_delete, artifact_links, artifact_list, deletion_message
+from .services import (
+    DuplicateUrl,
+    artifact_create,
+    artifact_delete,
+    artifact_get,
+    artifact_links,
+    artifact_list,
+    artifact_replace,
+    deletion_message,
+)
 from .stage_artifacts import StageArtifact, stage_artifacts_page
 
 URL_PREFIXES = ("http://", "https://")
+LINK_CHOICES = 200  # names offered for a link (any registered one can be typed)
 
 
 def net_score_cell(record: ArtifactRecord):
@@ -51,7 +63,9 @@ def web_link(url: str | None):
 
 
 @admin.register(Artifact)
-class ArtifactAdmin(GatewayAdmin):
+class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
+    change_form_class = ArtifactForm
+    add_template = "admin/artifacts/artifact/add.html"
     change_list_template = "admin/artifacts/artifact/change_list.html"
     detail_template = "admin/artifacts/artifact/detail.html"
     delete_template = "admin/artifacts/artifact/delete_confirmation.html"
@@ -101,7 +115,69 @@ class ArtifactAdmin(GatewayAdmin):
             "artifact_json": _pretty(record.artifact),
             "rating_json": _pretty(record.rating),
             "delete_url": self.url_for("delete", quote(record.artifact_id)),
+            **self.artifact_form_context(request, record),
         }
+
+    # ---- add and change ----
+
+    def has_add_permission(self, request):
+        return admin.ModelAdmin.has_add_permission(self, request)
+
+    def artifact_form_context(self, request, record: ArtifactRecord) -> dict:
+        if record.artifact_error or record.rating_error:  # a replace would drop what cannot be read
+            return (
+                {"unchangeable": "its stored artifact or rating cannot be read"}
+                if self.has_change_permission(request)
+                else {}
+            )
+        # No name list here: it would cost the page two more requests; names typed are looked up.
+        return self.change_form_context(request, record)
+
+    def link_choices(self) -> dict:
+        """Names offered in the dataset and code fields: one page of each kind."""
+        return {
+            f"{kind}_names": sorted(
+                {record.name for record in artifact_list(artifact_type=kind, limit=LINK_CHOICES).items}
+            )
+            for kind in LINK_KINDS
+        }
+
+    def form_values(self, record: ArtifactRecord) -> dict[str, str]:
+        return artifact_values(record)
+
+    def current_record(self, object_id: str) -> ArtifactRecord:
+        return artifact_get(artifact_id=object_id)
+
+    def write_change(self, object_id: str, record: ArtifactRecord, form: ArtifactForm) -> ArtifactRecord:
+        return artifact_replace(
+            artifact_id=object_id,
+            content=form.content(record),
+            precondition=lambda current: form.check_still_shown(artifact_values(current)),
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        blank = artifact_values(None)
+        form = ArtifactForm(current=blank)
+        if request.method == "POST":
+            form = ArtifactForm(request.POST, current=blank)
+            if form.is_valid():
+                try:
+                    created = artifact_create(content=form.content(None))
+                except DuplicateUrl as err:
+                    form.add_error("url", err.detail)
+                else:
+                    record_write(user=request.user, model=self.model, object_id=created.artifact_id, action=ADDITION)
+                    self.message_user(request, f"The artifact “{created.name}” was added.", messages.SUCCESS)
+                    return HttpResponseRedirect(self.change_url(created))
+        context = {
+            **self.base_context(request, "Add artifact"),
+            "change_form": form,
+            **self.link_choices(),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.add_template, context)
 
     # ---- delete, with a confirmation page ----
 
@@ -143,11 +219,12 @@ class ArtifactAdmin(GatewayAdmin):
     def extra_urls(self) -> list:
         info = self.opts.app_label, self.opts.model_name
         return [
+            path("add/", self.wrap(self.add_view), name="{}_{}_add".format(*info)),
             path(
                 "stage-artifacts/",
                 self.wrap(self.stage_artifacts_view),
                 name="{}_{}_stage_artifacts".format(*info),
-            )
+            ),
         ]
 
     def has_stage_artifacts_permission(self, request) -> bool:
@@ -163,6 +240,8 @@ class ArtifactAdmin(GatewayAdmin):
             if self.has_stage_artifacts_permission(request)
             else {}
         )
+        if self.has_add_permission(request):
+            extra["add_url"] = self.url_for("add")
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def stage_artifacts_view(self, request):

@@ -12,7 +12,17 @@ from dataclasses import asdict, dataclass
 from botocore.exceptions import ClientError
 
 from core.dynamo.errors import error_code
-from core.dynamo.expressions import Condition, Update, all_of, contains, equals, exists, expression_kwargs, not_exists
+from core.dynamo.expressions import (
+    Condition,
+    Update,
+    all_of,
+    as_read,
+    contains,
+    equals,
+    exists,
+    expression_kwargs,
+    not_exists,
+)
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.errors import ConditionFailed, NotFound, TableMissing, Unavailable
@@ -179,9 +189,9 @@ class ArtifactGateway(Gateway):
             self.table.put_item(Item=item, **expression_kwargs(condition=not_exists("artifact_id")))
         return record_from_item(item)
 
-    def update(self, artifact_id: str, fields: ArtifactFields, *, expected_url: str) -> ArtifactRecord:
+    def update(self, artifact_id: str, fields: ArtifactFields, *, read: dict) -> ArtifactRecord:
         """Set the attributes we own (removing those that are None) and keep any others; only while
-        the item still exists with `expected_url` (ConditionFailed otherwise)."""
+        each of them is still as in `read`, the item as read (ConditionFailed otherwise)."""
         update = Update()
         for name, value in asdict(fields).items():
             if value is None:
@@ -192,7 +202,7 @@ class ArtifactGateway(Gateway):
             attributes = self.table.update_item(
                 Key={"artifact_id": artifact_id},
                 ReturnValues="ALL_NEW",
-                **expression_kwargs(update=update, condition=equals("url", expected_url)),
+                **expression_kwargs(update=update, condition=exists("artifact_id") & as_read(read, asdict(fields))),
             )["Attributes"]
         return record_from_item(attributes)
 

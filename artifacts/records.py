@@ -2,7 +2,7 @@
 may be missing or of the wrong type, and the serialized `artifact` and `rating` may be broken.
 A broken one becomes an error value on the record; reading never raises."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.dynamo.values import from_dynamodb
@@ -37,6 +37,7 @@ class ArtifactRecord(LinkAttributes):
     rating_error: str | None
     stored_artifact: str | None = None  # the stored text, shown when it cannot be parsed
     stored_rating: str | None = None
+    item: dict = field(default_factory=dict, repr=False, compare=False)  # as read: writes are conditional on it
 
     @property
     def net_score(self) -> Any:
@@ -95,4 +96,5 @@ def record_from_item(item: dict) -> ArtifactRecord:
         },
         stored_artifact=str(item["artifact"]) if artifact_error else None,
         stored_rating=str(item["rating"]) if rating_error else None,
+        item=item,
     )

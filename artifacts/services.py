@@ -10,6 +10,7 @@ artifact's url never changes: a replace must keep it.
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ from .gateway import MAX_KEY_BYTES, ArtifactFields, ArtifactGateway
 from .names import MAX_NAME_LENGTH, normalize_name
 from .rating import rating_problems
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
+
+NAME_LOOKUP_REQUESTS = 8  # pages read to find an artifact by name (a Query on the type index each)
+LOOKUP_PAGE = 200
 
 
 class DuplicateUrl(Conflict):
@@ -71,6 +75,22 @@ def artifact_list(
     )
 
 
+def artifact_named(*, artifact_type: str, name: str, max_requests: int = NAME_LOOKUP_REQUESTS) -> list[ArtifactRecord]:
+    """Artifacts of `artifact_type` whose normalized name is exactly `name`'s, or whose id is `name`;
+    reads at most `max_requests` pages."""
+    by_id = ArtifactGateway().get(name)
+    if by_id is not None and by_id.artifact_type == artifact_type:
+        return [by_id]
+    wanted, found, cursor = normalize_name(name), [], None
+    for _ in range(max_requests):
+        page = artifact_list(artifact_type=artifact_type, name=name, cursor=cursor, limit=LOOKUP_PAGE)
+        found += [record for record in page.items if record.name_normalized == wanted]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return found
+
+
 def artifact_links(*, record: ArtifactRecord) -> dict[str, ArtifactRecord]:
     """The linked dataset and code artifacts that exist, by kind (one BatchGetItem, none without links)."""
     return _existing_links({kind: getattr(record, f"{kind}_id") for kind in LINK_KINDS})
@@ -89,8 +109,15 @@ def artifact_create(*, content: ArtifactContent) -> ArtifactRecord:
         raise DuplicateUrl(f"The url is already registered as artifact {artifact_id}.") from err
 
 
-def artifact_replace(*, artifact_id: str, content: ArtifactContent) -> ArtifactRecord:
-    """Replace what an artifact holds (its url stays); attributes other writers added are kept."""
+def artifact_replace(
+    *,
+    artifact_id: str,
+    content: ArtifactContent,
+    precondition: Callable[[ArtifactRecord], None] | None = None,
+) -> ArtifactRecord:
+    """Replace what an artifact holds (its url stays); attributes other writers added are kept.
+    The write is conditional on the attributes it replaces being as read, and `precondition`
+    (which raises ChangedMeanwhile) judges each read."""
     _, fields = _fields(artifact_id=artifact_id, content=content)
     gateway = ArtifactGateway()
 
@@ -100,7 +127,9 @@ def artifact_replace(*, artifact_id: str, content: ArtifactContent) -> ArtifactR
             raise InvalidInput(
                 f"The url of an artifact cannot change (it is {current.url!r}); register the new url as a new artifact."
             )
-        return gateway.update(artifact_id, fields, expected_url=content.url)
+        if precondition is not None:
+            precondition(current)
+        return gateway.update(artifact_id, fields, read=current.item)
 
     return retry_on_conflict(attempt, what=f"Artifact {artifact_id}")
 

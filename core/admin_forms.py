@@ -8,6 +8,7 @@ the form comes back with the current values beside the submitted ones.
 """
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,10 +77,12 @@ class TimestampField(forms.CharField):
         return (initial or "") != (data or "")
 
 
-class PercentField(forms.CharField):
-    """A number from 0 to 100 (shown as stored, so an untouched odd value is not "changed")."""
+class NumberField(forms.CharField):
+    """A number from `low` to `high`, blank for none. Kept as text until cleaned, so that an odd
+    stored value shown as it is does not count as changed."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, low: float = 0, high: float = 100, **kwargs):
+        self.low, self.high = low, high
         super().__init__(required=False, max_length=64, **kwargs)
 
     def clean(self, value):
@@ -89,9 +92,9 @@ class PercentField(forms.CharField):
         try:
             number = float(text)
         except ValueError:
-            raise forms.ValidationError("Enter a number from 0 to 100.") from None
-        if not 0 <= number <= 100:
-            raise forms.ValidationError("Enter a number from 0 to 100.")
+            number = math.nan
+        if not self.low <= number <= self.high:  # NaN fails too
+            raise forms.ValidationError(f"Enter a number from {self.low:g} to {self.high:g}.")
         return number
 
 
@@ -131,6 +134,11 @@ class GuardedForm(forms.Form):
         return [name for name in self.changed_data if name != "shown" and name in self.current]
 
     @property
+    def written_fields(self) -> list[str]:
+        """What History names as changed: the stored attributes the edited fields write."""
+        return self.edited
+
+    @property
     def has_edits(self) -> bool:
         """Whether submitting this form writes anything."""
         return bool(self.edited)
@@ -138,6 +146,12 @@ class GuardedForm(forms.Form):
     def stale_fields(self) -> list[str]:
         """Edited fields that another writer changed since the form was shown."""
         return [name for name in self.edited if self.shown_values.get(name) != self.current.get(name)]
+
+    def check_still_shown(self, values: Mapping[str, str]) -> None:
+        """Raise ChangedMeanwhile unless the edited fields hold in `values` (as the form would
+        show them) what the form showed: a precondition for services that read before writing."""
+        if any(values.get(name) != self.shown_values.get(name) for name in self.edited):
+            raise ChangedMeanwhile("Another writer changed these fields meanwhile.")
 
     def conflict_rows(self, names) -> list[ConflictRow]:
         return [
@@ -252,7 +266,7 @@ class ChangeFormAdmin:
             what=f"{self.opts.verbose_name} “{key}”",
             next_url=request.path,
             on_saved=lambda: record_write(
-                user=request.user, model=self.model, object_id=key, fields=submission.form.edited
+                user=request.user, model=self.model, object_id=key, fields=submission.form.written_fields
             ),
         )
         context = {"change_form": submission.form, "conflicts": submission.conflicts, **(extra_context or {})}

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from core.admin_forms import GuardedForm, PercentField, TimestampField, blank_to_none, shown_text
+from core.admin_forms import GuardedForm, NumberField, TimestampField, blank_to_none, shown_text
 from core.timestamps import utc_iso
 
 JOB_FORM_FIELDS = ("status", "current_step", "progress", "error", "started_at", "completed_at")
@@ -19,7 +19,7 @@ def job_values(item: Mapping[str, Any]) -> dict[str, str]:
 class JobForm(GuardedForm):
     status = forms.CharField(required=False, max_length=64)
     current_step = forms.CharField(required=False, max_length=256)
-    progress = PercentField(help_text="0 to 100.")
+    progress = NumberField(help_text="0 to 100.")
     error = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
     started_at = TimestampField()
     completed_at = TimestampField()

@@ -12,7 +12,7 @@ from core.admin import Column, GatewayAdmin, ListFilter
 from core.admin_forms import ChangeFormAdmin, respond, submit
 from core.dynamo.paging import Page
 from core.dynamo.values import from_dynamodb
-from core.errors import ChangedMeanwhile, NotFound
+from core.errors import NotFound
 from core.history import record_write
 
 from . import services
@@ -140,12 +140,7 @@ class ProjectAdmin(ChangeFormAdmin, GatewayAdmin):
                 return record, values(stage_of(record.snapshot, stage_id))
 
             def still_shown(form):
-                def check(document: dict) -> None:
-                    current = values(stage_of(read_snapshot(document), stage_id))
-                    if any(current.get(field) != form.shown_values.get(field) for field in form.edited):
-                        raise ChangedMeanwhile(f"Stage {stage_id!r} was changed by another writer meanwhile.")
-
-                return check
+                return lambda document: form.check_still_shown(values(stage_of(read_snapshot(document), stage_id)))
 
             def write(record, form):
                 if name == "artifacts":
@@ -166,9 +161,12 @@ class ProjectAdmin(ChangeFormAdmin, GatewayAdmin):
             submission = submit(request.POST, form_class, load=load, write=write)
 
             def on_saved():
-                fields = [*submission.form.edited, *(["logs"] if name == "stage" and submission.form.new_logs else [])]
                 record_write(
-                    user=request.user, model=Project, object_id=project_id, fields=fields, part=("stage", stage_id)
+                    user=request.user,
+                    model=Project,
+                    object_id=project_id,
+                    fields=submission.form.written_fields,
+                    part=("stage", stage_id),
                 )
 
             saved = respond(request, submission, what=f"stage “{stage_id}”", next_url=request.path, on_saved=on_saved)

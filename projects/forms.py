@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from core.admin_forms import GuardedForm, PercentField, TimestampField, blank_to_none, shown_text
+from core.admin_forms import GuardedForm, NumberField, TimestampField, blank_to_none, shown_text
 
 from .serializers import MAX_ARTIFACT_PATH, MAX_ARTIFACTS, MAX_TEXT
 from .snapshot import STAGE_STATUSES, Stage
@@ -20,7 +20,7 @@ def progress_values(item: Mapping[str, Any]) -> dict[str, str]:
 class ProjectProgressForm(GuardedForm):
     status = forms.CharField(required=False, max_length=64)
     current_stage = forms.CharField(required=False, max_length=128)
-    progress = PercentField(help_text="0 to 100.")
+    progress = NumberField(help_text="0 to 100.")
     name = forms.CharField(required=False, max_length=256)
     error = forms.CharField(required=False, max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -70,6 +70,10 @@ class StageForm(GuardedForm):
     @property
     def has_edits(self) -> bool:
         return bool(self.edited or self.new_logs)
+
+    @property
+    def written_fields(self) -> list[str]:
+        return [*self.edited, *(["logs"] if self.new_logs else [])]
 
     def changes(self) -> dict[str, Any]:
         values = {name: self.cleaned_data[name] for name in self.edited}

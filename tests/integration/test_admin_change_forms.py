@@ -312,3 +312,130 @@ def test_a_refused_api_write_records_nothing(projects, make_user):
     assert api.patch("/api/projects/proj-1/", {"progress": 500}, format="json").status_code == 400
     assert api.patch("/api/projects/nope/", {"status": "x"}, format="json").status_code == 404
     assert history() == [] and history("nope") == []
+
+
+ARTIFACTS = "/admin/artifacts/artifact/"
+
+
+@pytest.fixture
+def registry(aws):
+    from artifacts.services import ArtifactContent, artifact_create
+
+    dataset = artifact_create(
+        content=ArtifactContent(artifact_type="dataset", name="LibriSpeech ASR", url="https://example.com/d")
+    )
+    code = artifact_create(
+        content=ArtifactContent(artifact_type="code", name="whisper-train", url="https://example.com/c")
+    )
+    model = artifact_create(
+        content=ArtifactContent(
+            artifact_type="model",
+            name="Whisper tiny",
+            url="https://example.com/m",
+            artifact={"extra": {"kept": True}},
+            rating={"net_score": 0.5, "bus_factor": 0.25, "size_score": {"raspberry_pi": 0.1}, "net_score_latency": 12},
+        )
+    )
+    return {"dataset": dataset, "code": code, "model": model}
+
+
+@pytest.fixture
+def artifact_editor(client, make_user):
+    user = make_user(
+        "registrar",
+        perms=["artifacts.view_artifact", "artifacts.add_artifact", "artifacts.change_artifact"],
+    )
+    client.force_login(user)
+    return user
+
+
+def stored_artifact(artifact_id: str) -> dict:
+    return dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).get_item(Key={"artifact_id": artifact_id})["Item"]
+
+
+def test_artifact_change_form_edits_scores_and_links_by_name(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    model = registry["model"]
+    url = f"{ARTIFACTS}{quote(model.artifact_id)}/change/"
+    data = form_data(client.get(url).content.decode(), "artifact-form")
+    assert data["score_net_score"] == "0.5" and "url" in data
+    response = client.post(
+        url,
+        {
+            **data,
+            "score_bus_factor": "0.75",
+            "score_license": "1",
+            "dataset": "librispeech asr",
+            "code": "whisper-train",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    item = stored_artifact(model.artifact_id)
+    rating = json.loads(item["rating"])
+    assert rating == {
+        "net_score": 0.5,
+        "bus_factor": 0.75,
+        "license": 1.0,
+        "size_score": {"raspberry_pi": 0.1},
+        "net_score_latency": 12,
+    }
+    assert item["dataset_id"] == registry["dataset"].artifact_id and item["dataset_name"] == "LibriSpeech ASR"
+    assert item["code_id"] == registry["code"].artifact_id
+    assert item["url"] == "https://example.com/m" and json.loads(item["artifact"])["extra"] == {"kept": True}
+    [entry] = history(model.artifact_id)
+    assert entry.get_change_message() == "Changed dataset, code, rating.bus_factor and rating.license."
+
+
+def test_artifact_change_form_refuses_when_the_rating_changed_meanwhile(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    model = registry["model"]
+    url = f"{ARTIFACTS}{quote(model.artifact_id)}/change/"
+    data = form_data(client.get(url).content.decode(), "artifact-form")
+    dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).update_item(
+        Key={"artifact_id": model.artifact_id},
+        UpdateExpression="SET rating = :r",
+        ExpressionAttributeValues={":r": json.dumps({"net_score": 0.9})},
+    )
+    response = client.post(url, {**data, "score_net_score": "0.1"})
+    assert response.status_code == 200 and "conflict-current" in response.content.decode()
+    assert json.loads(stored_artifact(model.artifact_id)["rating"]) == {"net_score": 0.9}
+
+
+def test_an_unknown_link_name_is_a_form_error(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    url = f"{ARTIFACTS}{quote(registry['model'].artifact_id)}/change/"
+    data = form_data(client.get(url).content.decode(), "artifact-form")
+    response = client.post(url, {**data, "dataset": "no such data"})
+    assert response.status_code == 200 and "No registered dataset is named" in response.content.decode()
+
+
+def test_add_form_registers_an_artifact_and_refuses_a_duplicate_url(registry, client, artifact_editor):
+    data = form_data(client.get(ARTIFACTS + "add/").content.decode(), "artifact-form")
+    new = {
+        **data,
+        "name": "Tiny model",
+        "artifact_type": "model",
+        "url": "https://example.com/new",
+        "score_net_score": "0.4",
+    }
+    response = client.post(ARTIFACTS + "add/", new)
+    assert response.status_code == 302
+    created = dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).scan(
+        FilterExpression="#u = :u",
+        ExpressionAttributeNames={"#u": "url"},
+        ExpressionAttributeValues={":u": "https://example.com/new"},
+    )["Items"]
+    [item] = created
+    assert json.loads(item["rating"]) == {"net_score": 0.4}
+    assert history(item["artifact_id"])[0].is_addition()
+    again = client.post(ARTIFACTS + "add/", {**new, "url": "https://example.com/m"})
+    assert again.status_code == 200 and "already registered" in again.content.decode()
+
+
+def test_add_needs_the_add_permission(registry, client, make_user):
+    client.force_login(make_user("changer", perms=["artifacts.view_artifact", "artifacts.change_artifact"]))
+    assert client.get(ARTIFACTS + "add/").status_code == 403
+    assert "Add artifact" not in client.get(ARTIFACTS).content.decode()

@@ -1,0 +1,123 @@
+"""The admin's forms to register and change an artifact: its rating as a table of sub-scores, its
+dataset and code chosen by name."""
+
+from typing import Any
+
+from django import forms
+
+from core.admin_forms import GuardedForm, NumberField, shown_text
+
+from .names import MAX_NAME_LENGTH, normalize_name
+from .rating import SCORES
+from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
+from .services import ArtifactContent, artifact_named
+
+SCORE_PREFIX = "score_"
+SCORE_FIELDS = [SCORE_PREFIX + key for key in SCORES]
+
+
+def artifact_values(record: ArtifactRecord | None) -> dict[str, str]:
+    """What the form shows of `record` (blank for a new artifact)."""
+    if record is None:
+        return {name: "" for name in ("name", "artifact_type", "url", *LINK_KINDS, *SCORE_FIELDS)}
+    rating = record.rating or {}
+    return {
+        "name": record.name,
+        "artifact_type": record.artifact_type or "",
+        "url": record.url or "",
+        **{kind: getattr(record, f"{kind}_name") or getattr(record, f"{kind}_id") or "" for kind in LINK_KINDS},
+        **{SCORE_PREFIX + key: shown_text(rating.get(key)) for key in SCORES},
+    }
+
+
+class ArtifactForm(GuardedForm):
+    name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    artifact_type = forms.ChoiceField(label="Type", choices=[(kind, kind) for kind in ARTIFACT_TYPES])
+    url = forms.URLField(
+        label="URL", max_length=2048, assume_scheme="https", help_text="Cannot change once registered."
+    )
+    dataset = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"list": "dataset-names"}),
+        help_text="A registered dataset, by name (or id); blank for none.",
+    )
+    code = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"list": "code-names"}),
+        help_text="A registered code artifact, by name (or id); blank for none.",
+    )
+
+    def __init__(self, data=None, *, current, **kwargs):
+        super().__init__(data, current=current, **kwargs)
+        for key, label in SCORES.items():
+            self.fields[SCORE_PREFIX + key] = NumberField(low=0, high=1, label=label)
+        self.registered = bool(current.get("url"))
+        if self.registered:
+            self.fields["url"].disabled = True  # the url is an artifact's identity
+        self.linked_ids: dict[str, str | None] = {}
+
+    @property
+    def score_fields(self):
+        return [self[name] for name in SCORE_FIELDS]
+
+    @property
+    def main_fields(self):
+        return [self[name] for name in ("name", "artifact_type", "url", *LINK_KINDS)]
+
+    @property
+    def written_fields(self) -> list[str]:
+        return [f"rating.{name.removeprefix(SCORE_PREFIX)}" if name in SCORE_FIELDS else name for name in self.edited]
+
+    def clean_name(self):
+        if not normalize_name(self.cleaned_data["name"]):
+            raise forms.ValidationError("The name needs at least one letter or digit.")
+        return self.cleaned_data["name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for kind in LINK_KINDS:
+            if kind in self.changed_data and kind not in self.errors:
+                self._resolve_link(kind, cleaned.get(kind, "").strip())
+        if cleaned.get("artifact_type") not in (None, "model") and any(
+            name.startswith(SCORE_PREFIX) and cleaned.get(name) is not None for name in self.changed_data
+        ):
+            self.add_error(None, "Only models are rated: leave the scores of a dataset or code artifact blank.")
+        return cleaned
+
+    def _resolve_link(self, kind: str, name: str) -> None:
+        if not name:
+            self.linked_ids[kind] = None
+            return
+        found = artifact_named(artifact_type=kind, name=name)
+        if len(found) == 1:
+            self.linked_ids[kind] = found[0].artifact_id
+        elif not found:
+            self.add_error(kind, f"No registered {kind} is named “{name}”.")
+        else:
+            ids = ", ".join(record.artifact_id for record in found)
+            self.add_error(kind, f"Several {kind} artifacts are named “{name}” ({ids}): give the id.")
+
+    def content(self, record: ArtifactRecord | None) -> ArtifactContent:
+        """What to store: the edited fields over what `record` holds (a new artifact when None)."""
+        data = self.cleaned_data
+        artifact_type = data["artifact_type"]
+        rating: dict[str, Any] | None = dict(record.rating or {}) if record is not None else {}
+        for key in SCORES:
+            if SCORE_PREFIX + key in self.edited:
+                value = data[SCORE_PREFIX + key]
+                if value is None:
+                    rating.pop(key, None)
+                else:
+                    rating[key] = value
+        links = {
+            f"{kind}_id": self.linked_ids[kind] if kind in self.linked_ids else getattr(record, f"{kind}_id", None)
+            for kind in LINK_KINDS
+        }
+        return ArtifactContent(
+            artifact_type=artifact_type,
+            name=data["name"],
+            url=record.url if record is not None else data["url"],
+            artifact=record.artifact if record is not None else None,
+            rating=(rating or None) if artifact_type == "model" else None,
+            **links,
+        )
