@@ -7,7 +7,9 @@ page, so a page may hold fewer results than its limit while there is a next one.
 """
 
 import json
+import operator
 from dataclasses import asdict, dataclass
+from functools import reduce
 
 from botocore.exceptions import ClientError
 
@@ -165,17 +167,27 @@ class ArtifactGateway(Gateway):
         )
         return Page(items=[record_from_item(item) for item in page.items], next_cursor=page.next_cursor)
 
-    def find_by_url(self, url: str) -> ArtifactRecord | None:
-        """An artifact registered under exactly `url`: one Query with the url index; without it,
-        a Scan of the whole table, page by page, until one is found."""
+    def find_by_url(self, urls: list[str]) -> ArtifactRecord | None:
+        """An artifact registered under exactly one of `urls`: one Query each with the url index;
+        without it, one Scan of the whole table for all of them, page by page, until one is found."""
+        urls = [url for url in urls if is_storable_key(url)]
+        if ARTIFACT_URL_INDEX.name in self.active_indexes():
+            for url in urls:
+                page = self.page(url=url, limit=1)
+                if page.items:
+                    return page.items[0]
+            return None
+        request = expression_kwargs(filter=reduce(operator.or_, (equals("url", url) for url in urls)))
+        scope = json.dumps([self.table.name, "urls", urls])
         cursor = None
-        while True:
-            page = self.page(url=url, cursor=cursor, limit=LOOKUP_BATCH)
+        while urls:
+            page = read_page(self.table, operation="scan", scope=scope, limit=LOOKUP_BATCH, cursor=cursor, **request)
             if page.items:
-                return page.items[0]
+                return record_from_item(page.items[0])
             if page.next_cursor is None:
                 return None
             cursor = page.next_cursor
+        return None
 
     # ---- writes ----
 

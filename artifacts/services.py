@@ -1,11 +1,14 @@
 """Artifact registry operations, shared by the API, the admin and the demo data.
 
-A url is registered at most once. Two checks make that hold under concurrency: the id of an
-artifact we create is derived from its url (`artifact_id_for_url`) and written with a conditional
-put (`attribute_not_exists`), so concurrent creates of one url race for one key and exactly one
-wins; and before writing, the url is looked up (url index, or a Scan without it) to catch items
-that other writers registered under ids of their own. For the derived id to stay meaningful, an
-artifact's url never changes: a replace must keep it.
+A url is registered at most once, urls being compared in their normalized form (`normalize_url`:
+"https://HF.co/x/" and "https://hf.co/x" are one url). Two checks make that hold under
+concurrency: the id of an artifact we create is derived from its normalized url
+(`artifact_id_for_url`) and written with a conditional put (`attribute_not_exists`), so concurrent
+creates of one url, however spelled, race for one key and exactly one wins; and before writing,
+the url is looked up (url index, or a Scan without it) as written, normalized and normalized with
+a trailing slash, to catch items that other writers registered under ids of their own (the index
+holds urls as their writers wrote them, so an upstream spelling outside those three is not seen).
+For the derived id to stay meaningful, an artifact's url never changes: a replace must keep it.
 """
 
 import hashlib
@@ -19,7 +22,7 @@ from core.dynamo.retry import retry_on_conflict
 from core.errors import ConditionFailed, Conflict, InvalidInput, NotFound
 
 from .gateway import MAX_KEY_BYTES, ArtifactFields, ArtifactGateway
-from .names import MAX_NAME_LENGTH, normalize_name
+from .names import MAX_NAME_LENGTH, normalize_name, normalize_url, url_spellings
 from .rating import rating_problems
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
 
@@ -46,7 +49,8 @@ class ArtifactContent:
 
 
 def artifact_id_for_url(url: str) -> str:
-    return "art_" + hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+    """Every spelling of a url (`normalize_url`) gives one id, so concurrent creates race for one key."""
+    return "art_" + hashlib.sha256(normalize_url(url).encode("utf-8")).hexdigest()[:32]
 
 
 def artifact_get(*, artifact_id: str) -> ArtifactRecord:
@@ -100,7 +104,7 @@ def artifact_create(*, content: ArtifactContent) -> ArtifactRecord:
     """Register a new artifact; DuplicateUrl (409) when its url is already registered."""
     artifact_id, fields = _fields(artifact_id=None, content=content)
     gateway = ArtifactGateway()
-    existing = gateway.find_by_url(content.url)
+    existing = gateway.find_by_url(url_spellings(content.url))
     if existing is not None:
         raise DuplicateUrl(f"The url is already registered as artifact {existing.artifact_id}.")
     try:
@@ -123,7 +127,9 @@ def artifact_replace(
 
     def attempt() -> ArtifactRecord:
         current = artifact_get(artifact_id=artifact_id)
-        if current.url != content.url:
+        if current.url != content.url and not (
+            current.url and normalize_url(current.url) == normalize_url(content.url)
+        ):
             raise InvalidInput(
                 f"The url of an artifact cannot change (it is {current.url!r}); register the new url as a new artifact."
             )

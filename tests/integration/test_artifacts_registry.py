@@ -97,8 +97,8 @@ def test_what_each_write_costs(artifacts_table):
         )
     with watch_calls() as delete_calls:
         artifact_delete(artifact_id=dataset.artifact_id)
-    # links resolved in one batch, the url looked up on its index, then one conditional write
-    assert [operation for _, operation in create_calls] == ["BatchGetItem", "Query", "PutItem"]
+    # links resolved in one batch, the url's two spellings looked up on its index, one conditional write
+    assert [operation for _, operation in create_calls] == ["BatchGetItem", "Query", "Query", "PutItem"]
     assert [operation for _, operation in replace_calls] == ["GetItem", "UpdateItem"]
     assert [operation for _, operation in delete_calls] == ["DeleteItem"]
 
@@ -396,3 +396,37 @@ def test_a_missing_table_names_itself_and_the_fix(artifacts_table):
         artifact_list(limit=5)
     bootstrap.ensure()
     assert artifact_list(limit=5).items == []
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [BERT + "/", BERT.replace("huggingface.co", "HuggingFace.CO"), BERT.replace("https://", "HTTPS://") + "#readme"],
+)
+def test_another_spelling_of_a_registered_url_is_a_duplicate(artifacts_table, spelling):
+    first = artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT))
+    with pytest.raises(DuplicateUrl, match=first.artifact_id):
+        artifact_create(content=ArtifactContent(artifact_type="model", name="bert again", url=spelling))
+    assert len(all_items(artifacts_table)) == 1
+
+
+def test_concurrent_creates_of_two_spellings_race_for_one_id():
+    assert artifact_id_for_url(BERT + "/") == artifact_id_for_url(BERT.replace("huggingface", "HuggingFace"))
+
+
+@pytest.mark.parametrize(
+    ("stored", "posted"),
+    [(BERT + "/", BERT), (BERT, BERT + "/"), (BERT, BERT.replace("huggingface.co", "HuggingFace.co") + "/")],
+)
+def test_a_url_upstream_registered_in_another_spelling_is_a_duplicate(any_artifacts_table, stored, posted):
+    any_artifacts_table.put_item(Item=upstream_item("upstream-7", url=stored))
+    with pytest.raises(DuplicateUrl, match="upstream-7"):
+        artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=posted))
+    # The url index keeps holding the url as upstream wrote it.
+    assert [item["url"] for item in all_items(any_artifacts_table)] == [stored]
+
+
+def test_a_url_is_stored_as_written(artifacts_table):
+    created = artifact_create(content=ArtifactContent(artifact_type="model", name="bert", url=BERT + "/"))
+    assert (
+        created.url == BERT + "/" and artifact_list(url=BERT + "/", limit=5).items[0].artifact_id == created.artifact_id
+    )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from artifacts.names import normalize_name
+from artifacts.names import normalize_name, normalize_url
 from artifacts.rating import rating_problems, sub_scores
 from artifacts.records import parse_json_object, record_from_item
 from artifacts.stage_artifacts import StageArtifact, stage_artifacts
@@ -179,3 +179,29 @@ def test_stage_artifacts_read_string_and_map_snapshots_alike():
 def test_malformed_snapshots_become_error_rows(snapshot, error):
     rows = stage_artifacts("p1", read_snapshot(snapshot))
     assert len(rows) == 1 and rows[0].project_id == "p1" and error in rows[0].error and rows[0].path is None
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://huggingface.co/google-bert/bert-base-uncased/",
+            "https://huggingface.co/google-bert/bert-base-uncased",
+        ),
+        ("HTTPS://HuggingFace.CO/google-bert/Bert", "https://huggingface.co/google-bert/Bert"),  # path case kept
+        ("https://hf.co:443/x//", "https://hf.co/x"),
+        ("http://hf.co:8080/x#readme", "http://hf.co:8080/x"),
+        ("https://hf.co", "https://hf.co/"),
+        ("https://hf.co/x/?rev=Main", "https://hf.co/x?rev=Main"),
+        ("https://User@HF.co/x", "https://User@hf.co/x"),
+        ("https://[2001:DB8::1]:443/x/", "https://[2001:db8::1]/x"),
+        ("https://hf.co:99999/x", "https://hf.co:99999/x"),  # does not parse: kept as written
+    ],
+)
+def test_normalize_url(url, expected):
+    assert normalize_url(url) == expected
+
+
+@given(st.from_regex(r"https?://[A-Za-z0-9.-]{1,20}(:[0-9]{1,4})?(/[A-Za-z0-9._~-]{0,8}){0,4}/?", fullmatch=True))
+def test_normalizing_a_url_is_idempotent(url):
+    assert normalize_url(normalize_url(url)) == normalize_url(url)
