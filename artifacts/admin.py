@@ -26,6 +26,7 @@ from .services import (
     artifact_create,
     artifact_delete,
     artifact_get,
+    artifact_linked_models,
     artifact_links,
     artifact_list,
     artifact_replace,
@@ -35,6 +36,7 @@ from .stage_artifacts import StageArtifact, stage_artifacts_page
 
 URL_PREFIXES = ("http://", "https://")
 LINK_CHOICES = 200  # names offered for a link (any registered one can be typed)
+LINKED_MODELS_SHOWN = 100
 
 
 def net_score_cell(record: ArtifactRecord):
@@ -109,7 +111,9 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
                     }
                 )
         return {
+            "title": record.name or record.artifact_id,
             "url_link": web_link(record.url),
+            "linked_models": self.linked_model_rows(record),
             "links": links,
             "sub_scores": sub_scores(record.rating) if record.rating is not None else [],
             "artifact_json": _pretty(record.artifact),
@@ -117,6 +121,23 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
             "delete_url": self.url_for("delete", quote(record.artifact_id)),
             **self.artifact_form_context(request, record),
         }
+
+    def linked_model_rows(self, record: ArtifactRecord) -> dict | None:
+        """The models that use this dataset or code artifact, each linked to its page."""
+        if record.artifact_type not in LINK_KINDS:
+            return None
+        linked = artifact_linked_models(record=record, limit=LINKED_MODELS_SHOWN)
+        return {
+            "rows": [
+                {"name": model.name or model.artifact_id, "url": self.change_url(model)} for model in linked.models
+            ],
+            "complete": linked.complete,
+        }
+
+    def history_view(self, request, object_id, extra_context=None):
+        record = self.fetch_record(request, unquote(object_id))
+        title = {"title": f"Change history: {record.name}"} if record is not None and record.name else {}
+        return super().history_view(request, object_id, {**title, **(extra_context or {})})
 
     # ---- add and change ----
 

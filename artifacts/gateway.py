@@ -110,12 +110,14 @@ class ArtifactGateway(Gateway):
         artifact_type: str | None = None,
         url: str | None = None,
         name_query: str | None = None,
+        linked: tuple[str, str] | None = None,
         cursor: str | None = None,
         limit: int,
     ) -> Page[ArtifactRecord]:
-        """One page of the registry, filtered by exact type, exact url and a substring of
-        `name_normalized` (each optional): one Query on an index that fits, or one Scan."""
-        filters = {"artifact_type": artifact_type, "url": url, "name_query": name_query}
+        """One page of the registry, filtered by exact type, exact url, a substring of
+        `name_normalized` and a link (kind, id) (each optional): one Query on an index that fits,
+        or one Scan."""
+        filters = {"artifact_type": artifact_type, "url": url, "name_query": name_query, "linked": linked}
         index = self._index_for(self.active_indexes(), artifact_type=artifact_type, url=url)
         try:
             return self._read_page(index, cursor=cursor, limit=limit, **filters)
@@ -145,10 +147,13 @@ class ArtifactGateway(Gateway):
         artifact_type: str | None,
         url: str | None,
         name_query: str | None,
+        linked: tuple[str, str] | None,
         cursor: str | None,
         limit: int,
     ) -> Page[ArtifactRecord]:
         exact = {"artifact_type": artifact_type, "url": url}
+        if linked is not None:
+            exact[f"{linked[0]}_id"] = linked[1]
         key_condition = None if index is None else equals(index.hash_key, exact.pop(index.hash_key))
         conditions: list[Condition] = [equals(name, value) for name, value in exact.items() if value is not None]
         if name_query:
@@ -156,7 +161,9 @@ class ArtifactGateway(Gateway):
         request = expression_kwargs(key_condition=key_condition, filter=all_of(*conditions))
         if index is not None:
             request["IndexName"] = index.name
-        scope = json.dumps([self.table.name, request.get("IndexName"), artifact_type, url, name_query])
+        scope = json.dumps(
+            [self.table.name, request.get("IndexName"), artifact_type, url, name_query, *([linked] if linked else [])]
+        )
         page = read_page(
             self.table,
             operation="scan" if index is None else "query",

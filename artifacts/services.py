@@ -95,6 +95,32 @@ def artifact_named(*, artifact_type: str, name: str, max_requests: int = NAME_LO
     return found
 
 
+@dataclass(frozen=True)
+class LinkedModels:
+    models: list[ArtifactRecord]
+    complete: bool  # False: the search stopped after its budget of requests
+
+
+def artifact_linked_models(
+    *, record: ArtifactRecord, limit: int, max_requests: int = NAME_LOOKUP_REQUESTS
+) -> LinkedModels:
+    """The models that link to this dataset or code artifact (at most `limit`): pages of the
+    models (the type index, or a Scan without it) filtered on the link, at most `max_requests`."""
+    if record.artifact_type not in LINK_KINDS:
+        return LinkedModels(models=[], complete=True)
+    found: list[ArtifactRecord] = []
+    cursor = None
+    for _ in range(max_requests):
+        page = ArtifactGateway().page(
+            artifact_type="model", linked=(record.artifact_type, record.artifact_id), cursor=cursor, limit=LOOKUP_PAGE
+        )
+        found += page.items
+        cursor = page.next_cursor
+        if cursor is None or len(found) >= limit:
+            break
+    return LinkedModels(models=found[:limit], complete=cursor is None and len(found) <= limit)
+
+
 def artifact_links(*, record: ArtifactRecord) -> dict[str, ArtifactRecord]:
     """The linked dataset and code artifacts that exist, by kind (one BatchGetItem, none without links)."""
     return _existing_links({kind: getattr(record, f"{kind}_id") for kind in LINK_KINDS})

@@ -439,3 +439,35 @@ def test_add_needs_the_add_permission(registry, client, make_user):
     client.force_login(make_user("changer", perms=["artifacts.view_artifact", "artifacts.change_artifact"]))
     assert client.get(ARTIFACTS + "add/").status_code == 403
     assert "Add artifact" not in client.get(ARTIFACTS).content.decode()
+
+
+def test_an_artifacts_page_is_titled_by_its_name(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    model = registry["model"]
+    html = client.get(f"{ARTIFACTS}{quote(model.artifact_id)}/change/").content.decode()
+    assert re.search(r"<title>Whisper tiny \|", html) and "<h1>Whisper tiny</h1>" in html
+    assert re.search(r"Artifacts</a>\s*&rsaquo; Whisper tiny\s*</div>", html)
+    history_page = client.get(f"{ARTIFACTS}{quote(model.artifact_id)}/history/").content.decode()
+    assert "Change history: Whisper tiny" in history_page
+
+
+def test_a_datasets_page_lists_the_models_that_use_it(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    from artifacts.services import ArtifactContent, artifact_create
+
+    dataset, code = registry["dataset"], registry["code"]
+    user = artifact_create(
+        content=ArtifactContent(
+            artifact_type="model", name="Uses it", url="https://example.com/u", dataset_id=dataset.artifact_id
+        )
+    )
+    html = client.get(f"{ARTIFACTS}{quote(dataset.artifact_id)}/change/").content.decode()
+    section = re.search(r'<div class="gateway-section" id="linked-models">.*?</div>', html, re.S).group(0)
+    assert f'href="{ARTIFACTS}{quote(user.artifact_id)}/change/">Uses it</a>' in section
+    assert "Whisper tiny" not in section  # it links to no dataset
+    code_page = client.get(f"{ARTIFACTS}{quote(code.artifact_id)}/change/").content.decode()
+    assert "No model links to it." in code_page
+    model_page = client.get(f"{ARTIFACTS}{quote(registry['model'].artifact_id)}/change/").content.decode()
+    assert 'id="linked-models"' not in model_page

@@ -430,3 +430,26 @@ def test_a_url_is_stored_as_written(artifacts_table):
     assert (
         created.url == BERT + "/" and artifact_list(url=BERT + "/", limit=5).items[0].artifact_id == created.artifact_id
     )
+
+
+def test_the_models_linked_to_a_dataset_with_and_without_the_indexes(any_artifacts_table):
+    from artifacts.services import artifact_linked_models
+
+    dataset = artifact_create(content=ArtifactContent(artifact_type="dataset", name="d", url="https://hf.co/d"))
+    other = artifact_create(content=ArtifactContent(artifact_type="dataset", name="e", url="https://hf.co/e"))
+    users = [
+        artifact_create(
+            content=ArtifactContent(
+                artifact_type="model", name=f"m{n}", url=f"https://hf.co/m{n}", dataset_id=dataset.artifact_id
+            )
+        )
+        for n in range(3)
+    ]
+    artifact_create(
+        content=ArtifactContent(artifact_type="model", name="x", url="https://hf.co/x", dataset_id=other.artifact_id)
+    )
+    linked = artifact_linked_models(record=dataset, limit=10)
+    assert sorted(model.artifact_id for model in linked.models) == sorted(user.artifact_id for user in users)
+    assert linked.complete
+    capped = artifact_linked_models(record=dataset, limit=2)
+    assert len(capped.models) == 2 and not capped.complete
