@@ -18,6 +18,7 @@ from projects.models import Project
 
 from .forms import ArtifactForm, artifact_values
 from .gateway import ArtifactGateway
+from .links import URL_PREFIXES, artifact_href
 from .models import Artifact
 from .rating import sub_scores
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
@@ -34,7 +35,6 @@ from .services import (
 )
 from .stage_artifacts import StageArtifact, stage_artifacts_page
 
-URL_PREFIXES = ("http://", "https://")
 LINK_CHOICES = 200  # names offered for a link (any registered one can be typed)
 LINKED_MODELS_SHOWN = 100
 
@@ -269,15 +269,19 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
         if not self.has_stage_artifacts_permission(request):
             raise PermissionDenied
         cursor = request.GET.get("cursor") or None
+        path_filter = request.GET.get("path") or None
         page = stage_artifacts_page(cursor=cursor, limit=self.list_per_page)
+        rows = [row for row in page.items if path_filter is None or row.path == path_filter]
+        base = {"path": path_filter} if path_filter else {}
         context = {
             **self.base_context(request, "Stage artifacts"),
             "columns": ["Project", "Stage", "Status", "File"],
-            "rows": [self._stage_artifact_row(row) for row in page.items],
+            "rows": [self._stage_artifact_row(row) for row in rows],
             "projects_per_page": self.list_per_page,
+            "path_filter": path_filter,
             "is_first_page": cursor is None,
-            "first_url": "?",
-            "next_url": "?" + urlencode({"cursor": page.next_cursor}) if page.next_cursor else None,
+            "first_url": "?" + urlencode(base),
+            "next_url": "?" + urlencode({**base, "cursor": page.next_cursor}) if page.next_cursor else None,
         }
         return TemplateResponse(request, self.stage_artifacts_template, context)
 
@@ -291,7 +295,9 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
             else "—"
         )
         file = (
-            format_html('<span class="gateway-badge error">unreadable</span> {}', row.error) if row.error else row.path
+            format_html('<span class="gateway-badge error">unreadable</span> {}', row.error)
+            if row.error
+            else format_html('<a href="{}">{}</a>', artifact_href(row.path), row.path)
         )
         project_url = reverse(
             "admin:projects_project_change", args=[quote(row.project_id)], current_app=self.admin_site.name

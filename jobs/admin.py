@@ -3,8 +3,9 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.urls import reverse
 
+from artifacts.links import artifact_href
 from core.admin import Column, GatewayAdmin, ListFilter
-from core.admin_forms import ChangeFormAdmin
+from core.admin_forms import ChangeFormAdmin, shown_text
 from core.errors import NotFound
 
 from . import presentation
@@ -22,6 +23,15 @@ STATUS_CHOICES = (
     ("cancelled", "Cancelled"),
 )
 LOCATION_LABELS = {"inline": "Inline", "s3": "S3", "none": "None"}
+
+
+def artifact_files(record: JobRecord) -> list[dict]:
+    """The job's recorded files, each with where it leads in this app (none for a value that is
+    not a path)."""
+    files = record.item.get("artifacts")
+    if not isinstance(files, list):
+        return []
+    return [{"path": shown_text(path), "href": artifact_href(path)} for path in files]
 
 
 def step_count(record: JobRecord) -> str:
@@ -75,6 +85,7 @@ class JobAdmin(ChangeFormAdmin, GatewayAdmin):
             "repairs_url": self.repairs_url(record) if stale else None,
             # The API cannot route an id holding "/" (such ids are readable here, never written).
             "api_url": reverse("job-detail", args=[record.job_id]) if "/" not in record.job_id else None,
+            "artifact_files": artifact_files(record),
             **self.change_form_context(request, record),
         }
 

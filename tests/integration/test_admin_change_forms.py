@@ -471,3 +471,40 @@ def test_a_datasets_page_lists_the_models_that_use_it(registry, client, artifact
     assert "No model links to it." in code_page
     model_page = client.get(f"{ARTIFACTS}{quote(registry['model'].artifact_id)}/change/").content.decode()
     assert 'id="linked-models"' not in model_page
+
+
+def test_stage_artifact_paths_and_job_artifacts_are_links(aws, client, superuser):
+    client.force_login(superuser)
+    snapshot = {
+        "stages": [
+            {"stage": "build", "output_data": {"artifacts": ["out/app.zip", "https://hf.co/Org/Model"]}},
+            {"stage": "ship", "output_data": {"artifacts": ["out/app.zip"]}},
+        ]
+    }
+    projects_table = dynamodb_table(settings.DYNAMODB_PROJECTS_TABLE)
+    projects_table.put_item(Item={"project_id": "p1", "stages_snapshot": json.dumps(snapshot)})
+    projects_table.put_item(
+        Item={"project_id": "p2", "stages_snapshot": json.dumps({"stages": [snapshot["stages"][1]]})}
+    )
+    projects_table.put_item(
+        Item={
+            "project_id": "p3",
+            "stages_snapshot": json.dumps({"stages": [{"stage": "x", "output_data": {"artifacts": ["other.txt"]}}]}),
+        }
+    )
+    dynamodb_table(settings.DYNAMODB_JOBS_TABLE).put_item(
+        Item={"job_id": "j1", "status": "done", "artifacts": ["out/app.zip", "https://hf.co/Org/Model", Decimal(7)]}
+    )
+    path_link = "/admin/artifacts/artifact/stage-artifacts/?path=out%2Fapp.zip"
+    url_link = "/admin/artifacts/artifact/?q=https%3A%2F%2Fhf.co%2FOrg%2FModel"
+    project_page = unescape(client.get("/admin/projects/project/p1/change/").content.decode())
+    assert f'<a href="{path_link}"><code>out/app.zip</code></a>' in project_page
+    assert f'<a href="{url_link}"><code>https://hf.co/Org/Model</code></a>' in project_page
+    job_page = unescape(client.get("/admin/jobs/job/j1/change/").content.decode())
+    assert f'<a href="{path_link}"><code>out/app.zip</code></a>' in job_page
+    assert f'<a href="{url_link}">' in job_page and "<li><code>7</code></li>" in job_page
+    # The filtered page lists exactly the stages that recorded the file.
+    filtered = client.get(path_link).content.decode()
+    rows = re.findall(r"<tr><th><a href=\"/admin/projects/project/([^/]+)/change/\">", filtered)
+    assert sorted(rows) == ["p1", "p2"]
+    assert "other.txt" not in filtered and 'id="path-filter"' in filtered
