@@ -15,12 +15,16 @@ from moto import mock_aws
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from artifacts.services import ArtifactContent, artifact_create
+from artifacts.forms import artifact_values
+from artifacts.services import ArtifactContent, artifact_create, artifact_get
 from core import bootstrap
+from core.admin_forms import sign_shown
 from core.dynamo.connection import dynamodb_table
 from core.storage import s3_storage
 from core.tables import TABLES
+from jobs.forms import job_values
 from jobs.steps_store import steps_key
+from projects.forms import progress_values
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +34,7 @@ OK, LOGIN = "ok", "login"
 RESOURCE_PERMISSIONS = {
     "projects": {"view": "projects.view_project", "change": "projects.change_project"},
     "jobs": {"view": "jobs.view_job", "change": "jobs.change_job"},
-    "artifacts": {"view": "artifacts.view_artifact", "change": "artifacts.change_artifact"},
+    "artifacts": {"view": "artifacts.view_artifact", "change": "artifacts.change_artifact"},  # add: superuser only
     "repairs": {"view": "jobs.view_stalekeyrepair", "change": "jobs.change_job"},
 }
 USER_KINDS = ("anonymous", "non_staff", "staff_none", "staff_view", "staff_change", "superuser")
@@ -47,12 +51,12 @@ API_EXPECTED = {
 # Django's admin: non-staff are sent to the login page; deleting needs the delete permission;
 # repairs need the jobs change permission.
 ADMIN_EXPECTED = {
-    "anonymous": {"view": LOGIN, "delete": LOGIN, "repair": LOGIN},
-    "non_staff": {"view": LOGIN, "delete": LOGIN, "repair": LOGIN},
-    "staff_none": {"view": 403, "delete": 403, "repair": 403},
-    "staff_view": {"view": OK, "delete": 403, "repair": 403},
-    "staff_change": {"view": OK, "delete": 403, "repair": OK},
-    "superuser": {"view": OK, "delete": OK, "repair": OK},
+    "anonymous": {"view": LOGIN, "change": LOGIN, "add": LOGIN, "delete": LOGIN, "repair": LOGIN},
+    "non_staff": {"view": LOGIN, "change": LOGIN, "add": LOGIN, "delete": LOGIN, "repair": LOGIN},
+    "staff_none": {"view": 403, "change": 403, "add": 403, "delete": 403, "repair": 403},
+    "staff_view": {"view": OK, "change": 403, "add": 403, "delete": 403, "repair": 403},
+    "staff_change": {"view": OK, "change": OK, "add": 403, "delete": 403, "repair": OK},
+    "superuser": {"view": OK, "change": OK, "add": OK, "delete": OK, "repair": OK},
 }
 
 # (resource, method, url, body, status when allowed); {artifact} is a fresh artifact's id.
@@ -78,12 +82,19 @@ ADMIN_PAGES = [
     ("projects", "view", "get", "/admin/projects/project/", None, 200),
     ("projects", "view", "get", "/admin/projects/project/proj-1/change/", None, 200),
     ("projects", "view", "get", "/admin/projects/project/proj-1/history/", None, 200),
+    ("projects", "change", "post", "/admin/projects/project/proj-1/change/", "progress", 302),
+    ("projects", "change", "get", "/admin/projects/project/proj-1/stages/build/", None, 200),
+    ("projects", "change", "post", "/admin/projects/project/proj-1/stages/build/", "stage", 302),
     ("jobs", "view", "get", "/admin/jobs/job/", None, 200),
     ("jobs", "view", "get", "/admin/jobs/job/job-1/change/", None, 200),
     ("jobs", "view", "get", "/admin/jobs/job/job-1/history/", None, 200),
+    ("jobs", "change", "post", "/admin/jobs/job/job-1/change/", "job", 302),
     ("artifacts", "view", "get", ARTIFACTS_ADMIN, None, 200),
     ("artifacts", "view", "get", ARTIFACTS_ADMIN + "{artifact}/change/", None, 200),
     ("artifacts", "view", "get", ARTIFACTS_ADMIN + "{artifact}/history/", None, 200),
+    ("artifacts", "change", "post", ARTIFACTS_ADMIN + "{artifact}/change/", "artifact", 302),
+    ("artifacts", "add", "get", ARTIFACTS_ADMIN + "add/", None, 200),
+    ("artifacts", "add", "post", ARTIFACTS_ADMIN + "add/", "new artifact", 302),
     ("artifacts", "delete", "get", ARTIFACTS_ADMIN + "{artifact}/delete/", None, 200),
     ("artifacts", "delete", "post", ARTIFACTS_ADMIN + "{artifact}/delete/", {"post": "yes"}, 302),
     ("repairs", "view", "get", "/admin/jobs/stalekeyrepair/", None, 200),
@@ -122,6 +133,26 @@ def aws_state() -> str:
     objects = client.list_object_versions(Bucket=settings.AWS_STORAGE_BUCKET_NAME).get("Versions", [])
     state = {"items": items, "objects": sorted((o["Key"], o["VersionId"]) for o in objects)}
     return json.dumps(state, sort_keys=True, default=str)
+
+
+def change_form(kind: str, artifact_id: str) -> dict:
+    """A change form as the admin shows it now, with one field changed to a new value."""
+    fresh = uuid.uuid4().hex[:8]
+    if kind == "progress":
+        item = dynamodb_table(settings.DYNAMODB_PROJECTS_TABLE).get_item(Key={"project_id": "proj-1"})["Item"]
+        shown = progress_values(item)
+        return {**shown, "shown": sign_shown(shown), "current_stage": fresh}
+    if kind == "stage":
+        shown = {"status": "running", "started_at": "", "completed_at": "", "error": ""}
+        return {**shown, "shown": sign_shown(shown), "log_line": fresh, "_form": "stage"}
+    if kind == "job":
+        item = dynamodb_table(settings.DYNAMODB_JOBS_TABLE).get_item(Key={"job_id": "job-1"})["Item"]
+        shown = job_values(item)
+        return {**shown, "shown": sign_shown(shown), "current_step": fresh}
+    shown = artifact_values(None if kind == "new artifact" else artifact_get(artifact_id=artifact_id))
+    if kind == "new artifact":
+        return {**shown, "shown": sign_shown(shown), "name": "New", "artifact_type": "model", "url": new_url()}
+    return {**shown, "shown": sign_shown(shown), "name": fresh}
 
 
 def user_of(kind: str, resource: str, make_user):
@@ -163,19 +194,22 @@ def test_api(aws_world, make_user, kind, resource, method, url, body, allowed):
     "resource, right, method, url, form, allowed", ADMIN_PAGES, ids=[f"{p[2]} {p[3]}" for p in ADMIN_PAGES]
 )
 def test_admin(aws_world, make_user, kind, resource, right, method, url, form, allowed):
-    url = url.format(artifact=quote(fresh_artifact(new_url())))
+    artifact_id = fresh_artifact(new_url())
+    url = url.format(artifact=quote(artifact_id))
     user = user_of(kind, resource, make_user)
     client = Client()
     if user is not None:
         client.force_login(user)
+    if isinstance(form, str):
+        form = change_form(form, artifact_id)
     before = aws_state()
     response = client.post(url, form) if method == "post" else client.get(url)
     expected = ADMIN_EXPECTED[kind][right]
     if expected == LOGIN:
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
     elif expected == OK:
-        assert response.status_code == allowed
-        if allowed == 302:
+        assert response.status_code == allowed, response.content.decode()[:2000]
+        if allowed == 302 and url.endswith("/delete/"):
             assert response["Location"] == ARTIFACTS_ADMIN
     else:
         assert response.status_code == expected
