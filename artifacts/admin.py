@@ -170,11 +170,11 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
         return artifact_get(artifact_id=object_id)
 
     def write_change(self, object_id: str, record: ArtifactRecord, form: ArtifactForm) -> ArtifactRecord:
-        return artifact_replace(
-            artifact_id=object_id,
-            content=form.content(record),
-            precondition=lambda current: form.check_still_shown(artifact_values(current)),
-        )
+        def content(current: ArtifactRecord):
+            form.check_still_shown(artifact_values(current))
+            return form.content(current)
+
+        return artifact_replace(artifact_id=object_id, content=content)
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

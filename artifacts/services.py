@@ -140,27 +140,26 @@ def artifact_create(*, content: ArtifactContent) -> ArtifactRecord:
 
 
 def artifact_replace(
-    *,
-    artifact_id: str,
-    content: ArtifactContent,
-    precondition: Callable[[ArtifactRecord], None] | None = None,
+    *, artifact_id: str, content: ArtifactContent | Callable[[ArtifactRecord], ArtifactContent]
 ) -> ArtifactRecord:
     """Replace what an artifact holds (its url stays); attributes other writers added are kept.
-    The write is conditional on the attributes it replaces being as read, and `precondition`
-    (which raises ChangedMeanwhile) judges each read."""
-    _, fields = _fields(artifact_id=artifact_id, content=content)
+
+    `content` may be a function of the artifact as read, which may raise (ChangedMeanwhile) to
+    refuse it: it is called on each attempt's read, and the write is conditional on every
+    attribute it replaces being as read, so it never replaces what it did not see.
+    """
     gateway = ArtifactGateway()
+    # Given content is checked (and its links resolved) once, before any read.
+    given = _fields(artifact_id=artifact_id, content=content)[1] if isinstance(content, ArtifactContent) else None
 
     def attempt() -> ArtifactRecord:
         current = artifact_get(artifact_id=artifact_id)
-        if current.url != content.url and not (
-            current.url and normalize_url(current.url) == normalize_url(content.url)
-        ):
+        wanted = content if isinstance(content, ArtifactContent) else content(current)
+        if current.url != wanted.url:
             raise InvalidInput(
                 f"The url of an artifact cannot change (it is {current.url!r}); register the new url as a new artifact."
             )
-        if precondition is not None:
-            precondition(current)
+        fields = given or _fields(artifact_id=artifact_id, content=wanted)[1]
         return gateway.update(artifact_id, fields, read=current.item)
 
     return retry_on_conflict(attempt, what=f"Artifact {artifact_id}")
