@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from core.dynamo.connection import dynamodb_table
+from tests.e2e.test_artifacts_browser import snap
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,7 @@ def test_a_project_and_one_of_its_stages_changed_from_the_admin(data, admin_page
 
     page.locator("section.project-stage[data-stage=build] a.project-stage-change").click()
     expect(page.locator("div.breadcrumbs")).to_contain_text("构建")
+    snap(page, "stage_form")
     stage_form = page.locator("#stage-form")
     stage_form.get_by_label("Status").select_option("completed")
     stage_form.get_by_label("Completed at").fill("2025-11-23T12:30:00Z")
@@ -81,6 +83,7 @@ def test_a_project_and_one_of_its_stages_changed_from_the_admin(data, admin_page
     expect_history(page, history, "Changed status and error.")
     expect_history(page, history, "Changed status, completed_at and logs for stage “build”.")
     expect_history(page, history, "Changed artifacts for stage “build”.")
+    snap(page, "project_history")
 
 
 def test_a_job_changed_from_the_admin(data, admin_page, live_server):
@@ -89,6 +92,7 @@ def test_a_job_changed_from_the_admin(data, admin_page, live_server):
     form = page.locator("#job-form")
     form.get_by_label("Progress").fill("90")
     form.get_by_label("Current step").fill("deploy")
+    snap(page, "job_form")
     form.get_by_role("button", name="Save job").click()
     expect(page.locator("ul.messagelist")).to_contain_text("job “job-1” was changed")
     item = dynamodb_table(settings.DYNAMODB_JOBS_TABLE).get_item(Key={"job_id": "job-1"}, ConsistentRead=True)["Item"]
@@ -105,6 +109,7 @@ def test_an_artifact_added_and_changed_from_the_admin(data, admin_page, live_ser
     form.get_by_label("Type").select_option("model")
     form.get_by_label("URL").fill("https://huggingface.co/openai/whisper-tiny")
     form.get_by_label("Net score").fill("0.5")
+    snap(page, "artifact_add")
     form.get_by_role("button", name="Save").click()
     expect(page.locator("ul.messagelist")).to_contain_text("was added")
     expect(page.locator("h1")).to_have_text("Whisper Tiny")
@@ -140,6 +145,7 @@ def test_a_form_opened_before_an_upstream_write_refuses_to_overwrite_it(data, ad
     expect(conflict).to_have_count(1)
     expect(conflict.locator(".conflict-current")).to_have_text("60")
     expect(conflict.locator(".conflict-submitted")).to_have_text("75")
+    snap(page, "progress_conflict")
     assert project_item()["progress"] == 60
 
     # The stage form as well: the snapshot changes under it.
