@@ -7,6 +7,7 @@ from django import forms
 
 from core.admin_forms import GuardedForm, NumberField, shown_text
 
+from .gateway import MAX_KEY_BYTES
 from .names import MAX_NAME_LENGTH, normalize_name
 from .rating import SCORES
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
@@ -34,7 +35,11 @@ class ArtifactForm(GuardedForm):
     name = forms.CharField(max_length=MAX_NAME_LENGTH)
     artifact_type = forms.ChoiceField(label="Type", choices=[(kind, kind) for kind in ARTIFACT_TYPES])
     url = forms.URLField(
-        label="URL", max_length=2048, assume_scheme="https", help_text="Cannot change once registered."
+        label="URL",
+        max_length=MAX_KEY_BYTES,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"class": "vURLField"}),
+        help_text="Cannot change once registered.",
     )
     dataset = forms.CharField(
         required=False,
