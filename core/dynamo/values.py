@@ -28,8 +28,8 @@ def _convert(value: Any, where: str, level: int) -> Any:
         raise InvalidInput(
             f"{where}: DynamoDB allows at most {MAX_NESTING_LEVELS - 1} maps or lists nested around a value."
         )
-    if value is None or isinstance(value, (bool, str, bytes, bytearray)):
-        return value
+    if value is None or isinstance(value, (bool, str, bytes, bytearray, Binary)):
+        return value  # a Binary read back, e.g. in a condition on what was read
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise InvalidInput(f"{where}: NaN and Infinity cannot be stored in DynamoDB.")

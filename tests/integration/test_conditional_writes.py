@@ -133,3 +133,21 @@ def test_an_artifact_replace_built_from_what_it_read_keeps_another_writers_score
     with pytest.raises(ChangedMeanwhile):
         artifact_replace(artifact_id=model.artifact_id, content=content)
     assert artifact_get(artifact_id=model.artifact_id).rating == {"net_score": 0.7, "bus_factor": 0.1}
+
+
+def test_a_form_replaces_a_value_of_any_stored_type(projects, client, superuser):
+    """The condition names the value as read, whatever its type (binary, a set, a map)."""
+    from boto3.dynamodb.types import Binary
+
+    projects.update_item(
+        Key={"project_id": "p"},
+        UpdateExpression="SET #s = :s, current_stage = :c, #n = :n",
+        ExpressionAttributeNames={"#s": "status", "#n": "name"},
+        ExpressionAttributeValues={":s": Binary(b"\xff\x00"), ":c": {"a", "b"}, ":n": {"nested": [Decimal(1)]}},
+    )
+    client.force_login(superuser)
+    shown = progress_values(stored(projects, {"project_id": "p"}))
+    form = {**shown, "shown": sign_shown(shown), "status": "running", "current_stage": "build", "name": "Calc"}
+    assert client.post("/admin/projects/project/p/change/", form).status_code == 302
+    item = stored(projects, {"project_id": "p"})
+    assert (item["status"], item["current_stage"], item["name"]) == ("running", "build", "Calc")
