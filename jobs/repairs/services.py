@@ -3,11 +3,11 @@
 
 from typing import Any
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.errors import InvalidInput
+from core.history import record_write
 from jobs.models import Job
 
 from .findings import DEFAULT_MIN_ORPHAN_AGE, Finding
@@ -41,12 +41,8 @@ def stale_key_repair(
     """Apply one repair; when applied, record it in the admin log against the job, by `user`."""
     outcome = (repairer or Repairer(min_orphan_age=min_orphan_age)).apply(finding, confirmed_action=confirmed_action)
     if outcome.status == REPAIRED:
-        LogEntry.objects.log_actions(
-            user_id=user.pk,
-            queryset=[Job(pk=finding.job_id)],
-            action_flag=CHANGE,
-            change_message=f"{LOG_PREFIX} ({finding.kind}): {outcome.message}.",
-            single_object=True,
+        record_write(
+            user=user, model=Job, object_id=finding.job_id, message=f"{LOG_PREFIX} ({finding.kind}): {outcome.message}."
         )
     return outcome
 
