@@ -30,13 +30,14 @@ class JobForm(GuardedForm):
         return self.cleaned_data["status"]
 
     def changes(self) -> dict[str, Any]:
-        """The edited attributes; a blank one is stored as null, as the API's null is."""
+        """The edited attributes; a blank one is stored as null, as the API's null is. Times are
+        stored in UTC, to the millisecond as the worker writes them."""
         values = {}
         for name in self.edited:
             value = self.cleaned_data[name]
-            values[name] = (
-                utc_iso(value)
-                if isinstance(value, datetime)
-                else (blank_to_none(value) if isinstance(value, str) else value)
-            )
+            if isinstance(value, datetime):
+                value = utc_iso(value, timespec="milliseconds" if value.microsecond else "seconds")
+            elif isinstance(value, str):
+                value = blank_to_none(value)
+            values[name] = value
         return values
