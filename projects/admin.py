@@ -3,30 +3,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
-from django.template.response import TemplateResponse
-from django.urls import path
 
 from core.admin import Column, GatewayAdmin, ListFilter
-from core.admin_forms import ChangeFormAdmin, respond, submit
+from core.admin_forms import ChangeFormAdmin
 from core.dynamo.paging import Page
 from core.dynamo.values import from_dynamodb
-from core.errors import NotFound
-from core.history import record_write
 
 from . import services
-from .forms import (
-    ProjectProgressForm,
-    StageArtifactsForm,
-    StageForm,
-    artifact_paths_text,
-    progress_values,
-    stage_values,
-)
+from .forms import ProjectProgressForm, progress_values
 from .gateway import KEY, SNAPSHOT, ProjectRecord, ProjectsGateway, project_not_found
 from .models import Project
-from .snapshot import MAP, STRING, MalformedSnapshot, Stage, read_snapshot
+from .snapshot import MAP, STRING
+from .stage_admin import StageChangeAdmin
 from .timeline import build_timeline
 
 PROJECT_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
@@ -49,7 +37,7 @@ def as_text(value: Any) -> str:
 
 
 @admin.register(Project)
-class ProjectAdmin(ChangeFormAdmin, GatewayAdmin):
+class ProjectAdmin(StageChangeAdmin, ChangeFormAdmin, GatewayAdmin):
     change_form_class = ProjectProgressForm
     detail_template = "admin/projects/project/detail.html"
     columns = (
@@ -114,86 +102,3 @@ class ProjectAdmin(ChangeFormAdmin, GatewayAdmin):
         if record is None:
             raise project_not_found(project_id)
         return record
-
-    def extra_urls(self) -> list:
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/stages/<str:stage>/",
-                self.wrap(self.stage_view),
-                name="{}_{}_stage".format(*info),
-            )
-        ]
-
-    def stage_view(self, request, object_id: str, stage: str):
-        if not self.has_change_permission(request):
-            raise PermissionDenied
-        project_id, stage_id = unquote(object_id), unquote(stage)
-        forms = {"stage": (StageForm, stage_values), "artifacts": (StageArtifactsForm, artifact_paths_text)}
-        context: dict = {}
-        if request.method == "POST" and request.POST.get("_form") in forms:
-            name = request.POST["_form"]
-            form_class, values = forms[name]
-
-            def load():
-                record = self.current_record(project_id)
-                return record, values(stage_of(record.snapshot, stage_id))
-
-            def still_shown(form):
-                return lambda document: form.check_still_shown(values(stage_of(read_snapshot(document), stage_id)))
-
-            def write(record, form):
-                if name == "artifacts":
-                    return services.stage_replace_artifacts(
-                        project_id=project_id,
-                        stage=stage_id,
-                        artifacts=form.cleaned_data["artifacts"],
-                        precondition=still_shown(form),
-                    )
-                return services.stage_update(
-                    project_id=project_id,
-                    stage=stage_id,
-                    changes=form.changes(),
-                    new_logs=form.new_logs,
-                    precondition=still_shown(form),
-                )
-
-            submission = submit(request.POST, form_class, load=load, write=write)
-
-            def on_saved():
-                record_write(
-                    user=request.user,
-                    model=Project,
-                    object_id=project_id,
-                    fields=submission.form.written_fields,
-                    part=("stage", stage_id),
-                )
-
-            saved = respond(request, submission, what=f"stage “{stage_id}”", next_url=request.path, on_saved=on_saved)
-            if saved:
-                return saved
-            context = {f"{name}_form": submission.form, f"{name}_conflicts": submission.conflicts}
-        record = self.current_record(project_id)
-        current = stage_of(record.snapshot, stage_id)
-        context = {
-            **self.base_context(request, f"Change stage {stage_id}"),
-            "object_id": project_id,
-            "stage": current,
-            "project_url": self.change_url(record),
-            "history_url": self.url_for("history", quote(project_id)),
-            "stage_form": StageForm(current=stage_values(current)),
-            "artifacts_form": StageArtifactsForm(current=artifact_paths_text(current)),
-            **context,
-        }
-        return TemplateResponse(request, "admin/projects/project/stage_form.html", context)
-
-
-def stage_of(reading, stage_id: str) -> Stage:
-    """The stage with this identifier in a snapshot as read; NotFound when there is none."""
-    if reading.error is not None:
-        raise MalformedSnapshot(f"The stages_snapshot is malformed ({reading.error}); its stages cannot be changed.")
-    stages = reading.snapshot.stages if reading.snapshot else ()
-    matches = [stage for stage in stages if stage.stage == stage_id]
-    if len(matches) != 1:
-        raise NotFound(f"There is no single stage {stage_id!r} in this project's stages_snapshot.")
-    return matches[0]
