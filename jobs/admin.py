@@ -6,7 +6,7 @@ from django.urls import reverse
 from artifacts.links import artifact_href
 from core.admin import Column, GatewayAdmin, ListFilter
 from core.admin_forms import ChangeFormAdmin, shown_text
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 
 from . import presentation
 from .forms import JobForm, job_values
@@ -14,6 +14,7 @@ from .gateway import JobGateway, JobRecord
 from .models import Job
 from .repairs import admin as repairs_admin  # noqa: F401  (registers the Stale key repairs page)
 from .services import job_execution_steps, job_get, job_stale_key, job_update
+from .steps_store import validate_job_id
 
 STATUS_CHOICES = (
     ("pending", "Pending"),
@@ -88,6 +89,13 @@ class JobAdmin(ChangeFormAdmin, GatewayAdmin):
             "artifact_files": artifact_files(record),
             **self.change_form_context(request, record),
         }
+
+    def change_form_context(self, request, record: JobRecord) -> dict:
+        try:
+            validate_job_id(record.job_id)  # as every job write does
+        except InvalidInput as err:
+            return {"unchangeable": err.detail} if self.has_change_permission(request) else {}
+        return super().change_form_context(request, record)
 
     def form_values(self, record: JobRecord) -> dict[str, str]:
         return job_values(record.item)

@@ -508,3 +508,11 @@ def test_stage_artifact_paths_and_job_artifacts_are_links(aws, client, superuser
     rows = re.findall(r"<tr><th><a href=\"/admin/projects/project/([^/]+)/change/\">", filtered)
     assert sorted(rows) == ["p1", "p1", "p2"]  # build and ship of p1, ship of p2
     assert "other.txt" not in filtered and 'id="path-filter"' in filtered
+
+
+def test_a_job_whose_id_no_write_accepts_offers_no_form(jobs, client, job_editor):
+    from django.contrib.admin.utils import quote
+
+    jobs.put_item(Item={"job_id": "odd id", "status": "running"})
+    html = client.get(f"/admin/jobs/job/{quote('odd id')}/change/").content.decode()
+    assert 'id="job-form"' not in html and 'id="unchangeable"' in html and "S3 path segment" in html
