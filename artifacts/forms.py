@@ -62,6 +62,10 @@ class ArtifactForm(GuardedForm):
         self.linked_ids: dict[str, str | None] = {}
 
     @property
+    def is_new(self) -> bool:
+        return not self.registered
+
+    @property
     def score_fields(self):
         return [self[name] for name in SCORE_FIELDS]
 
@@ -103,26 +107,27 @@ class ArtifactForm(GuardedForm):
             self.add_error(kind, f"Several {kind} artifacts are named “{name}” ({ids}): give the id.")
 
     def content(self, record: ArtifactRecord | None) -> ArtifactContent:
-        """What to store: the edited fields over what `record` holds (a new artifact when None)."""
-        data = self.cleaned_data
-        artifact_type = data["artifact_type"]
-        rating: dict[str, Any] | None = dict(record.rating or {}) if record is not None else {}
+        """What to store: the edited fields over what `record` (as read now) holds; every other
+        field keeps its current value, so another writer's change to it is kept. None: a new
+        artifact, all from the form."""
+        edited = set(self.fields) if record is None else set(self.edited)
+
+        def value(name: str, current: Any) -> Any:
+            return self.cleaned_data[name] if name in edited else current
+
+        artifact_type = value("artifact_type", record and record.artifact_type)
+        rating = dict((record and record.rating) or {})
         for key in SCORES:
-            if SCORE_PREFIX + key in self.edited:
-                value = data[SCORE_PREFIX + key]
-                if value is None:
-                    rating.pop(key, None)
-                else:
-                    rating[key] = value
-        links = {
-            f"{kind}_id": self.linked_ids[kind] if kind in self.linked_ids else getattr(record, f"{kind}_id", None)
-            for kind in LINK_KINDS
-        }
+            score = value(SCORE_PREFIX + key, rating.get(key))
+            if score is None:
+                rating.pop(key, None)
+            else:
+                rating[key] = score
         return ArtifactContent(
             artifact_type=artifact_type,
-            name=data["name"],
-            url=record.url if record is not None else data["url"],
-            artifact=record.artifact if record is not None else None,
+            name=value("name", record and record.name),
+            url=value("url", record and record.url),
+            artifact=record and record.artifact,
             rating=(rating or None) if artifact_type == "model" else None,
-            **links,
+            **{f"{kind}_id": self.linked_ids.get(kind, getattr(record, f"{kind}_id", None)) for kind in LINK_KINDS},
         )

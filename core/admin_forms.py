@@ -116,8 +116,15 @@ class GuardedForm(forms.Form):
         initial = {**(self.shown_values or {}), "shown": sign_shown(self.current) if data is None else ""}
         super().__init__(data, initial=initial, **kwargs)
 
+    @property
+    def is_new(self) -> bool:
+        """Whether the form creates an item (then every field must pass its rules)."""
+        return False
+
     def full_clean(self):
         super().full_clean()
+        if self.is_new:
+            return
         # A stored value upstream wrote may break the form's rules; it is not written unless changed.
         for name in list(self._errors):
             if name in self.current and name not in self.changed_data:

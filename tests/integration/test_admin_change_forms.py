@@ -516,3 +516,36 @@ def test_a_job_whose_id_no_write_accepts_offers_no_form(jobs, client, job_editor
     jobs.put_item(Item={"job_id": "odd id", "status": "running"})
     html = client.get(f"/admin/jobs/job/{quote('odd id')}/change/").content.decode()
     assert 'id="job-form"' not in html and 'id="unchangeable"' in html and "S3 path segment" in html
+
+
+def test_the_add_form_refuses_a_blank_name_or_url(registry, client, artifact_editor):
+    data = form_data(client.get(ARTIFACTS + "add/").content.decode(), "artifact-form")
+    response = client.post(ARTIFACTS + "add/", {**data, "artifact_type": "model"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("This field is required.") == 2
+    assert len(dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).scan()["Items"]) == 3
+
+
+def test_an_artifact_edit_keeps_a_rename_made_meanwhile(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    from artifacts.services import ArtifactContent, artifact_get, artifact_replace
+
+    model = registry["model"]
+    url = f"{ARTIFACTS}{quote(model.artifact_id)}/change/"
+    data = form_data(client.get(url).content.decode(), "artifact-form")
+    current = artifact_get(artifact_id=model.artifact_id)
+    artifact_replace(
+        artifact_id=model.artifact_id,
+        content=ArtifactContent(
+            artifact_type="model",
+            name="Whisper tiny v2",
+            url=current.url,
+            artifact=current.artifact,
+            rating=current.rating,
+        ),
+    )
+    assert client.post(url, {**data, "score_license": "0.5"}).status_code == 302
+    after = artifact_get(artifact_id=model.artifact_id)
+    assert after.name == "Whisper tiny v2" and after.rating["license"] == 0.5
