@@ -57,6 +57,11 @@ class ArtifactForm(GuardedForm):
         for key, label in SCORES.items():
             self.fields[SCORE_PREFIX + key] = NumberField(low=0, high=1, label=label)
         self.registered = bool(current.get("url"))
+        if self.registered and current.get("artifact_type") not in ARTIFACT_TYPES:
+            # Shown as stored, so that the browser does not quietly pick another type for it.
+            self.fields["artifact_type"].choices = [(current["artifact_type"], current["artifact_type"] or "—")] + [
+                (kind, kind) for kind in ARTIFACT_TYPES
+            ]
         if self.registered:
             self.fields["url"].disabled = True  # the url is an artifact's identity
         self.linked_ids: dict[str, str | None] = {}
@@ -84,6 +89,8 @@ class ArtifactForm(GuardedForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("artifact_type") not in ARTIFACT_TYPES:
+            self.add_error(None, f"Choose a type: {', '.join(ARTIFACT_TYPES)} (the stored one is not one of them).")
         for kind in LINK_KINDS:
             if kind in self.changed_data and kind not in self.errors:
                 self._resolve_link(kind, cleaned.get(kind, "").strip())

@@ -549,3 +549,22 @@ def test_an_artifact_edit_keeps_a_rename_made_meanwhile(registry, client, artifa
     assert client.post(url, {**data, "score_license": "0.5"}).status_code == 302
     after = artifact_get(artifact_id=model.artifact_id)
     assert after.name == "Whisper tiny v2" and after.rating["license"] == 0.5
+
+
+def test_an_artifact_of_an_unknown_type_must_be_given_a_type(registry, client, artifact_editor):
+    from django.contrib.admin.utils import quote
+
+    model = registry["model"]
+    dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).update_item(
+        Key={"artifact_id": model.artifact_id},
+        UpdateExpression="SET artifact_type = :t",
+        ExpressionAttributeValues={":t": "weights"},
+    )
+    url = f"{ARTIFACTS}{quote(model.artifact_id)}/change/"
+    data = form_data(client.get(url).content.decode(), "artifact-form")
+    assert data["artifact_type"] == "weights"  # shown as stored, not silently replaced
+    refused = client.post(url, {**data, "score_license": "0.5"})
+    assert refused.status_code == 200 and "Choose a type" in refused.content.decode()
+    assert stored_artifact(model.artifact_id)["artifact_type"] == "weights"
+    assert client.post(url, {**data, "artifact_type": "model", "score_license": "0.5"}).status_code == 302
+    assert stored_artifact(model.artifact_id)["artifact_type"] == "model"
