@@ -298,6 +298,8 @@ class ArtifactAdmin(ChangeFormAdmin, GatewayAdmin):
             format_html('<span class="gateway-badge error">unreadable</span> {}', row.error)
             if row.error
             else format_html('<a href="{}">{}</a>', artifact_href(row.path), row.path)
+            if artifact_href(row.path)
+            else row.path
         )
         project_url = reverse(
             "admin:projects_project_change", args=[quote(row.project_id)], current_app=self.admin_site.name
