@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 
 from core.dynamo.values import from_dynamodb
-from core.errors import ChangedMeanwhile
+from core.errors import ChangedMeanwhile, InvalidInput
 from core.history import record_write
 
 SALT = "core.admin_forms"
@@ -204,6 +204,9 @@ def submit(
     if not stale:
         try:
             return Submission(form, SAVED, result=write(record, form))
+        except InvalidInput as err:  # refused by the service (too large for DynamoDB...): keep what was typed
+            form.add_error(None, err.detail)
+            return Submission(form, INVALID)
         except ChangedMeanwhile:  # a writer got in between this read and the write
             record, current = load()
             form = build(data, current=current)

@@ -568,3 +568,16 @@ def test_an_artifact_of_an_unknown_type_must_be_given_a_type(registry, client, a
     assert stored_artifact(model.artifact_id)["artifact_type"] == "weights"
     assert client.post(url, {**data, "artifact_type": "model", "score_license": "0.5"}).status_code == 302
     assert stored_artifact(model.artifact_id)["artifact_type"] == "model"
+
+
+def test_a_write_the_service_refuses_comes_back_as_a_form_error(projects, client, staff):
+    # Within the form's limits, yet too large for the item's 400 KB together with what it holds.
+    projects.update_item(
+        Key={"project_id": "proj-1"}, UpdateExpression="SET big = :b", ExpressionAttributeValues={":b": "x" * 403_000}
+    )
+    data = form_data(client.get(PROJECT_URL).content.decode(), "progress-form")
+    response = client.post(PROJECT_URL, {**data, "error": "e" * 4000, "name": "n" * 256})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'class="errorlist nonfield"' in html
+    assert "e" * 4000 in html  # what was typed is still there
+    assert "error" not in item(projects)
