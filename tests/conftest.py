@@ -143,12 +143,12 @@ def make_user(django_user_model):
 
 
 @pytest.fixture(autouse=True)
-def forget_api_principals():
-    """Each test starts with no token's user remembered: that cache is per process, while each
-    test's database is rolled back."""
-    from core.api.authentication import forget_principals
+def empty_cache():
+    """Each test starts with an empty cache (tokens' users, throttle counts, the health report):
+    the cache outlives a test, while each test's database is rolled back."""
+    from django.core.cache import cache
 
-    forget_principals()
+    cache.clear()
 
 
 @pytest.fixture
