@@ -14,6 +14,9 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from django.core.signals import request_finished
+from django.dispatch import receiver
+
 from core import metrics
 
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -31,36 +34,40 @@ class RequestLogMiddleware:
     def __call__(self, request):
         given = request.headers.get("X-Request-ID", "")
         this_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        id_token, calls_token = request_id.set(this_id), _aws_calls.set([])
+        # Both stay set until the response is closed: Django logs a 4xx or 5xx after the middleware.
+        request_id.set(this_id)
+        _aws_calls.set(calls := [])
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)  # Django turns exceptions into responses
-            duration = time.perf_counter() - started
-            match = request.resolver_match
-            route = "/" + match.route if match is not None else "(unrouted)"
-            metrics.HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
-            metrics.HTTP_DURATION.labels(route).observe(duration)
-            request_log.info(
-                "%s %s %s",
-                request.method,
-                request.path,
-                response.status_code,
-                extra={
-                    "fields": {
-                        "method": request.method,
-                        "route": route,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round(duration * 1000, 2),
-                        "aws_calls": len(_aws_calls.get()),
-                    }
-                },
-            )
-            response["X-Request-ID"] = this_id
-            return response
-        finally:
-            request_id.reset(id_token)
-            _aws_calls.reset(calls_token)
+        response = self.get_response(request)  # Django turns exceptions into responses
+        duration = time.perf_counter() - started
+        match = request.resolver_match
+        route = "/" + match.route if match is not None else "(unrouted)"
+        metrics.HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
+        metrics.HTTP_DURATION.labels(route).observe(duration)
+        request_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "fields": {
+                    "method": request.method,
+                    "route": route,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(duration * 1000, 2),
+                    "aws_calls": len(calls),
+                }
+            },
+        )
+        response["X-Request-ID"] = this_id
+        return response
+
+
+@receiver(request_finished, dispatch_uid="observability-request-finished")
+def _request_finished(**_kwargs) -> None:
+    request_id.set(None)
+    _aws_calls.set(None)
 
 
 class RequestIdFilter(logging.Filter):
