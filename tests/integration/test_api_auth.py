@@ -17,7 +17,7 @@ from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table
 from tests.threads import in_threads
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 
 @pytest.fixture
