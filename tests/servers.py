@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -91,3 +92,26 @@ def redis_server() -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextmanager
+def app_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+    """The project under gunicorn, as `make serve` runs it, in the environment `env` (on top of
+    this process's, less its DJANGO_ and AWS endpoint variables); yields its base URL."""
+    root = Path(__file__).resolve().parents[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_ENDPOINT"))}
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        + ["--forwarded-allow-ips", "127.0.0.1"],
+        cwd=root,
+        env={**environment, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, "gunicorn", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
