@@ -95,14 +95,15 @@ def redis_server() -> Iterator[str]:
 
 
 @contextmanager
-def app_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+def app_server(env: dict[str, str], *, workers: int = 1, python: str = sys.executable) -> Iterator[str]:
     """The project under gunicorn, as `make serve` runs it, in the environment `env` (on top of
-    this process's, less its DJANGO_ and AWS endpoint variables); yields its base URL."""
+    this process's, less its DJANGO_ and AWS endpoint variables), with the gunicorn of `python`'s
+    environment; yields its base URL."""
     root = Path(__file__).resolve().parents[1]
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_ENDPOINT"))}
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        [python, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
         + ["--forwarded-allow-ips", "127.0.0.1"],
         cwd=root,
         env={**environment, **env},
