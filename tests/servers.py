@@ -81,16 +81,11 @@ def redis_server() -> Iterator[str]:
     if binary is None:
         raise RuntimeError("redis-server is not installed: `make test` installs Debian's redis-server package.")
     scratch, port = tempfile.mkdtemp(prefix="test-redis-"), free_port()
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", scratch],
-        stdout=subprocess.DEVNULL,
-    )
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", scratch]
     try:
-        wait_for_port(port, "redis-server", process)
-        yield f"redis://127.0.0.1:{port}/0"
+        with listening(command, port):
+            yield f"redis://127.0.0.1:{port}/0"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -102,17 +97,19 @@ def app_server(env: dict[str, str], *, workers: int = 1, python: str = sys.execu
     root = Path(__file__).resolve().parents[1]
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AWS_ENDPOINT"))}
     port = free_port()
-    process = subprocess.Popen(
-        [python, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
-        + ["--forwarded-allow-ips", "127.0.0.1"],
-        cwd=root,
-        env={**environment, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, "gunicorn", process)
+    command = [python, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--forwarded-allow-ips", "127.0.0.1"]
+    with listening(command, port, cwd=root, env={**environment, **env}, stderr=subprocess.DEVNULL):
         yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def listening(command: list, port: int, **options) -> Iterator[None]:
+    """Runs `command` until the block ends, from the moment it listens on 127.0.0.1:`port`."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, **options)
+    try:
+        wait_for_port(port, Path(command[0]).name, process)
+        yield
     finally:
         process.terminate()
         process.wait(timeout=30)
