@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from core import metrics
 from core.errors import InvalidInput
 from core.history import record_write
 from jobs.models import Job
@@ -41,6 +42,7 @@ def stale_key_repair(
     """Apply one repair; when applied, record it in the admin log against the job, by `user`."""
     outcome = (repairer or Repairer(min_orphan_age=min_orphan_age)).apply(finding, confirmed_action=confirmed_action)
     if outcome.status == REPAIRED:
+        metrics.REPAIRS_APPLIED.labels(finding.kind).inc()
         record_write(
             user=user, model=Job, object_id=finding.job_id, message=f"{LOG_PREFIX} ({finding.kind}): {outcome.message}."
         )

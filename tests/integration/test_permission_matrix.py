@@ -26,7 +26,7 @@ from jobs.forms import job_values
 from jobs.steps_store import steps_key
 from projects.forms import progress_values
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 OK, LOGIN = "ok", "login"
 
