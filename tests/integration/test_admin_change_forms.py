@@ -13,7 +13,7 @@ from django.contrib.admin.models import LogEntry
 from core.admin_forms import sign_shown
 from core.dynamo.connection import dynamodb_table
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]  # history: run on PostgreSQL too
 
 PROJECT_URL = "/admin/projects/project/proj-1/change/"
 STAGE_URL = "/admin/projects/project/proj-1/stages/build/"
