@@ -103,6 +103,8 @@ DYNAMODB_JOBS_TABLE = os.environ.get("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = os.environ.get("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = int(os.environ.get("EXECUTION_STEPS_OFFLOAD_BYTES", "307200"))
+# The most stages of one project that its admin page reads (then pages through); the API serves them all.
+PROJECT_STAGES_MAX_COUNT = int(os.environ.get("PROJECT_STAGES_MAX_COUNT", "10000"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -132,7 +134,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StaffModelPermission"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
