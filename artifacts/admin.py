@@ -196,9 +196,12 @@ class ArtifactAdmin(GatewayAdmin):
             if row.stage_status
             else "—"
         )
-        file = (
-            format_html('<span class="gateway-badge error">unreadable</span> {}', row.error) if row.error else row.path
-        )
+        if row.error:
+            file = format_html('<span class="gateway-badge error">unreadable</span> {}', row.error)
+        elif row.more:
+            file = format_html('<span class="quiet">and {} more files, on the project\'s page</span>', row.more)
+        else:
+            file = row.path
         project_url = reverse(
             "admin:projects_project_change", args=[quote(row.project_id)], current_app=self.admin_site.name
         )

@@ -196,3 +196,16 @@ def test_an_odd_duration_does_not_break_the_job_page(tables, admin, duration):
     response = admin.get("/admin/jobs/job/j1/change/")
     assert response.status_code == 200 and "1.5 s" in response.content.decode()
     assert admin.get("/api/jobs/j1/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_stage_artifacts_page_shows_odd_text_and_a_bounded_number_of_files_per_project(tables, admin):
+    many = {"stages": [{"stage": "s1", "output_data": {"artifacts": [f"f{n}" for n in range(250)]}}]}
+    odd = '{"stages": [{"stage": "s\\ud800", "output_data": {"artifacts": ["bad \\udfff path"]}}]}'
+    tables["projects"].put_item(Item={"project_id": "many", "stages_snapshot": json.dumps(many)})
+    tables["projects"].put_item(Item={"project_id": "odd", "stages_snapshot": odd})
+    response = admin.get("/admin/artifacts/artifact/stage-artifacts/")
+    html = response.content.decode()
+    assert response.status_code == 200 and "bad \ufffd path" in html
+    assert "<td>f99</td>" in html
+    assert "f100" not in html and "and 150 more files" in html

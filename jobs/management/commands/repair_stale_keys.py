@@ -1,4 +1,3 @@
-import json
 from argparse import ArgumentTypeError
 from itertools import zip_longest
 
@@ -6,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from core.commands import AwsCommand
+from core.display import displayed, json_text
 from jobs.repairs.findings import DEFAULT_KINDS, DEFAULT_MIN_ORPHAN_AGE, KINDS, OVERSIZE_INLINE
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED, Outcome, Repairer
 from jobs.repairs.scanner import MAX_SEGMENTS, ScanProgress, ScanReport, stale_keys_scan
@@ -97,7 +97,8 @@ class Command(AwsCommand):
                 self.stderr.write("\r\033[K", ending="")
         repaired = sum(1 for outcome in outcomes if outcome.status == REPAIRED)
         if options["json"]:
-            self.stdout.write(json.dumps(stale_keys_document(findings=report.findings, repaired=repaired)))
+            document = stale_keys_document(findings=report.findings, repaired=repaired)
+            self.stdout.write(json_text(displayed(document).value))
             for outcome in outcomes:
                 if outcome.status != REPAIRED:
                     self.stderr.write(
