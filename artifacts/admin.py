@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import Column, GatewayAdmin, ListFilter
-from core.display import displayed, json_text
+from core.display import cell_text, displayed, json_text
 from core.dynamo.paging import Page
 from core.errors import NotFound
 from projects.models import Project
@@ -37,7 +37,7 @@ def breakable_url(url: str | None):
     """The url, allowed to wrap after each "/" (and anywhere, as a last resort) in a narrow column."""
     if not url:
         return "—"
-    *folders, last = url.split("/")
+    *folders, last = cell_text(url).split("/")
     head = format_html_join("", "{}/<wbr>", ((folder,) for folder in folders))
     return format_html('<span class="artifact-url">{}{}</span>', head, last)
 
@@ -62,8 +62,8 @@ class ArtifactAdmin(GatewayAdmin):
     delete_template = "admin/artifacts/artifact/delete_confirmation.html"
     stage_artifacts_template = "admin/artifacts/stage_artifacts.html"
     columns = (
-        Column("Name", lambda record: record.name or record.artifact_id),
-        Column("Type", lambda record: record.artifact_type or "—"),
+        Column("Name", lambda record: cell_text(record.name or record.artifact_id)),
+        Column("Type", lambda record: cell_text(record.artifact_type)),
         Column("URL", lambda record: breakable_url(record.url)),
         Column("Net score", net_score_cell),
     )

@@ -30,8 +30,9 @@ CUT = "$cut"
 # Every value DynamoDB can hold is shown whole; only JSON text stored inside a value goes deeper.
 DISPLAY_MAX_DEPTH = MAX_NESTING_LEVELS
 MAX_PROBLEMS_LISTED = 10
-# The most characters of one value an admin page shows (the API has it whole).
+# The most characters of one value an admin detail page shows, and a list's cell (the API has it whole).
 DISPLAY_MAX_CHARS = 20_000
+CELL_MAX_CHARS = 200
 # The API's `display_error`, next to every item.
 DISPLAY_ERROR_HELP = (
     "null, or which values are shown differently from how they are stored: text that is not valid Unicode "
@@ -65,10 +66,16 @@ def displayed(value: Any, where: str = "") -> Displayed:
     return Displayed(shown, tuple(f"{_where(path)}: {what}" for path, what in problems))
 
 
-def displayed_text(value: Any) -> str:
-    """A value as one line of text: strings as they are (made valid), anything else as compact JSON."""
+def displayed_text(value: Any, limit: int = DISPLAY_MAX_CHARS) -> str:
+    """A value as text of at most `limit` characters (and "…"): strings as they are (made valid),
+    anything else as compact JSON."""
     shown = displayed(value).value
-    return shown if isinstance(shown, str) else json_text(shown)
+    return shortened(shown if isinstance(shown, str) else json_text(shown), limit)[0]
+
+
+def cell_text(value: Any) -> str:
+    """A stored value in a list's cell: "—" when absent, else short text."""
+    return "—" if value is None else displayed_text(value, CELL_MAX_CHARS)
 
 
 def json_text(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.admin import Column, GatewayAdmin, ListFilter, detail_page
-from core.display import displayed
+from core.display import cell_text, displayed
 from core.errors import NotFound
 
 from . import presentation
@@ -36,10 +36,10 @@ class JobAdmin(GatewayAdmin):
     detail_template = "admin/jobs/job/detail.html"
     columns = (
         Column("Job id", lambda record: record.job_id),
-        Column("Status", lambda record: record.status or "—"),
+        Column("Status", lambda record: cell_text(record.item.get("status"))),
         Column("Steps stored", lambda record: LOCATION_LABELS[record.steps_location]),
         Column("Step count", step_count),
-        Column("Updated", lambda record: record.item.get("updated_at") or "—"),
+        Column("Updated", lambda record: cell_text(record.item.get("updated_at"))),
     )
     list_filters = (
         ListFilter("status", "status", STATUS_CHOICES),

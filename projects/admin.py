@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import admin
 
 from core.admin import Column, GatewayAdmin, ListFilter, detail_page
-from core.display import displayed, displayed_text, json_text, shortened
+from core.display import cell_text, displayed, displayed_text, json_text, shortened
 from core.dynamo.paging import Page
 
 from .gateway import KEY, SNAPSHOT, ProjectRecord, ProjectsGateway
@@ -34,10 +34,10 @@ class ProjectAdmin(GatewayAdmin):
     detail_template = "admin/projects/project/detail.html"
     columns = (
         Column("Project ID", lambda record: record.project_id),
-        Column("Status", lambda record: record.text("status")),
-        Column("Current stage", lambda record: record.text("current_stage")),
+        Column("Status", lambda record: cell_text(record.item.get("status"))),
+        Column("Current stage", lambda record: cell_text(record.item.get("current_stage"))),
         Column("Progress", progress_text),
-        Column("Updated", lambda record: record.text("updated_at")),
+        Column("Updated", lambda record: cell_text(record.item.get("updated_at"))),
     )
     list_filters = (ListFilter("status", "status", tuple((status, status) for status in PROJECT_STATUSES)),)
     search_help_text = "Exact project ID, e.g. proj_b0520328c1e1."
@@ -61,20 +61,16 @@ class ProjectAdmin(GatewayAdmin):
         raw_json, raw_cut = shortened(json_text(shown_item.value, indent=2, sort_keys=True))
         stages = stages_display(reading.document, request.GET)
         return {
-            "attributes": [(name, shortened_text(shown_item.value[name])) for name in (KEY, *others)],
+            "attributes": [(name, displayed_text(shown_item.value[name])) for name in (KEY, *others)],
             "snapshot": reading,
             "storage_form": STORAGE_FORMS.get(reading.form, ""),
-            "stored_snapshot": "" if reading.error is None else shortened_text(reading.stored),
+            "stored_snapshot": "" if reading.error is None else displayed_text(reading.stored),
             "progress": progress_text(record),
             "display_error": shown_item.error,
             **stages,
             "raw_json": raw_json,
             "raw_json_cut": raw_cut,
         }
-
-
-def shortened_text(value) -> str:
-    return shortened(displayed_text(value))[0]
 
 
 def stages_display(document: dict | None, query) -> dict:
@@ -102,8 +98,8 @@ def stages_display(document: dict | None, query) -> dict:
         panels.append(
             {
                 "row": row,
-                "error": "" if row.stage.error is None else shortened_text(row.stage.error),
-                "logs": [shortened_text(entry) for entry in logs.items],
+                "error": "" if row.stage.error is None else displayed_text(row.stage.error),
+                "logs": [displayed_text(entry) for entry in logs.items],
                 "log_page": logs,
             }
         )
