@@ -4,8 +4,9 @@ Other services write DynamoDB, and the JSON text inside it; any value may be the
 hold. `displayed()` turns a value read with boto3's resource (or parsed from stored JSON text) into
 a JSON-ready one, and says what it had to change:
 
-- numbers exact: integers as `int`, every other number as the `Decimal` read, which `json_text()`
-  and the API's renderer write from its own digits (never through a float);
+- numbers exact: integers of up to 38 digits as `int`, every other number as the `Decimal` read,
+  which `json_text()` and the API's renderer write from its own digits (`1E+125`,
+  `0.12345678901234567890123`; never through a float);
 - Binary as `{"$binary": "<base64>"}`; sets as sorted lists;
 - text that is not valid Unicode (a lone surrogate, from a `\\ud800` escape in JSON text) with
   U+FFFD in place of each bad character;
@@ -23,7 +24,7 @@ from typing import Any
 import simplejson
 from boto3.dynamodb.types import Binary
 
-from core.dynamo.values import MAX_NESTING_LEVELS, MAX_NUMBER_EXPONENT
+from core.dynamo.values import MAX_NESTING_LEVELS, MAX_NUMBER_DIGITS
 
 BINARY = "$binary"
 CUT = "$cut"
@@ -146,9 +147,10 @@ def _number(value: Decimal, path: Any, problems: list) -> Any:
     if not value.is_finite():
         problems.append((path, "a number JSON cannot hold, shown as null"))
         return None
-    # Integers DynamoDB can hold become ints; past its range (only in stored JSON text) the digits
-    # are kept as written, so that 1E+999999 does not become a million digits.
-    if value == value.to_integral_value() and value.adjusted() <= MAX_NUMBER_EXPONENT:
+    # Integers of up to 38 digits become ints. Larger ones keep their own short form (1E+125, not
+    # 126 digits): written out, a 400 KB item of such numbers would make a response sixty times
+    # its size, and 1E+999999 in stored JSON text a million digits.
+    if value.adjusted() < MAX_NUMBER_DIGITS and value == value.to_integral_value():
         return int(value)
     return value
 
