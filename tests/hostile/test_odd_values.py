@@ -209,3 +209,20 @@ def test_stage_artifacts_page_shows_odd_text_and_a_bounded_number_of_files_per_p
     assert response.status_code == 200 and "bad \ufffd path" in html
     assert "<td>f99</td>" in html
     assert "f100" not in html and "and 150 more files" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("linked", ["", "x" * 2049, "missing"])
+def test_links_to_ids_dynamodb_cannot_hold_do_not_break_the_artifact_page(tables, admin, linked):
+    tables["artifacts"].put_item(
+        Item={
+            "artifact_id": "a1",
+            "artifact_type": "model",
+            "url": "https://x.test/m",
+            "dataset_id": linked,
+            "code_id": linked,
+        }
+    )
+    response = admin.get("/admin/artifacts/artifact/a1/change/")
+    assert response.status_code == 200
+    assert ("not in the registry" in response.content.decode()) == bool(linked)
