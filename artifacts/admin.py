@@ -1,4 +1,4 @@
-import json
+from decimal import Decimal
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin, messages
@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from core.admin import Column, GatewayAdmin, ListFilter
 from core.dynamo.paging import Page
 from core.errors import NotFound
+from core.stored_json import write_json
 from projects.models import Project
 
 from .gateway import ArtifactGateway
@@ -29,7 +30,7 @@ def net_score_cell(record: ArtifactRecord):
     if record.rating_error:
         return format_html('<span class="gateway-badge error" title="{}">invalid rating</span>', record.rating_error)
     score = record.net_score
-    if isinstance(score, (int, float)) and not isinstance(score, bool):
+    if isinstance(score, (int, float, Decimal)) and not isinstance(score, bool):
         return f"{score:.2f}"
     return "—"
 
@@ -200,4 +201,4 @@ class ArtifactAdmin(GatewayAdmin):
 
 
 def _pretty(value: dict | None) -> str | None:
-    return None if value is None else json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return None if value is None else write_json(value, indent=2, sort_keys=True)

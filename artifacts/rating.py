@@ -6,6 +6,7 @@ Any other key (`name`, `category`, scores a newer rater adds) is kept as it is.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 SCORES = {
@@ -26,7 +27,8 @@ LATENCY_SUFFIX = "_latency"
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    # Decimal: a rating read from its stored JSON text holds exact numbers.
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _is_score(value: Any) -> bool:

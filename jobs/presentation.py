@@ -1,10 +1,11 @@
 """How the admin shows a job: its attributes, and its steps as a table with duration bars."""
 
-import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from core.dynamo.values import from_dynamodb
+from core.stored_json import write_json
 
 from .gateway import STEPS, STEPS_KEY, JobRecord
 
@@ -97,9 +98,9 @@ def total_duration(steps: list[dict]) -> str | None:
 
 def duration_ms(step: dict) -> float | None:
     value = step.get("duration_ms")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or value < 0:
         return None
-    return value
+    return float(value)  # steps read from S3 hold exact Decimals; a duration is shown rounded
 
 
 def format_duration(ms: float) -> str:
@@ -114,4 +115,4 @@ def format_duration(ms: float) -> str:
 def as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return write_json(value, indent=2, default=str)

@@ -8,14 +8,13 @@ whole document as stored, so unknown fields survive, and are written back in the
 """
 
 import copy
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from core.errors import Conflict, NotFound
-from core.stored_json import read_json
+from core.stored_json import read_json, write_json
 
 STRING = "string"
 MAP = "map"
@@ -101,9 +100,10 @@ def read_snapshot(stored: Any) -> SnapshotReading:
 
 
 def encode(document: dict, form: str) -> Any:
-    """The document in the storage form it was read in. Non-ASCII stays as UTF-8: a CJK character
-    costs 3 bytes of the item's 400 KB instead of the 6 of a `\\uXXXX` escape."""
-    return json.dumps(document, ensure_ascii=False) if form == STRING else document
+    """The document in the storage form it was read in. Numbers are written as they were read, and
+    non-ASCII stays as UTF-8: a CJK character costs 3 bytes of the item's 400 KB instead of the 6
+    of a `\\uXXXX` escape."""
+    return write_json(document) if form == STRING else document
 
 
 # ---- changes (pure: a new document, the one given is left as it was) ----
@@ -139,10 +139,14 @@ def _with_stage_changed(document: dict, stage: str, change: Callable[[dict], Non
         raise NotFound(f"There is no stage {stage!r} in this project's stages_snapshot (its stages: {known}).")
     if len(matches) > 1:
         raise Conflict(f"Stage {stage!r} appears {len(matches)} times in the stages_snapshot; refusing to guess.")
-    change(matches[0])
-    # The counters follow the stages, whatever they said before.
-    changed["total"] = len(stages)
-    changed["completed"] = sum(1 for entry in stages if entry.get("status") == COMPLETED)
+    entry = matches[0]
+    was_completed = entry.get("status") == COMPLETED
+    change(entry)
+    # `total` is upstream's (the list may hold only some stages), so it is kept; `completed` moves
+    # by this stage's transition alone, never recounted from a list that may be partial.
+    step = (entry.get("status") == COMPLETED) - was_completed
+    if step and changed.get("completed") is not None:
+        changed["completed"] = max(changed["completed"] + step, 0)
     return changed
 
 

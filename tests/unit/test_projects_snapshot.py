@@ -90,7 +90,7 @@ def test_a_malformed_snapshot_is_an_error_value_not_an_exception(stored, message
     assert reading.stored is stored
 
 
-def test_replacing_artifacts_keeps_every_other_field_and_recounts():
+def test_replacing_artifacts_keeps_every_other_field_and_the_counters():
     changed = replace_stage_artifacts(DOCUMENT, "requirements_analyzer", ["a.md", "b.md"])
     stage = changed["stages"][0]
     assert stage["output_data"] == {"artifacts": ["a.md", "b.md"], "summary": "ok"}
@@ -110,7 +110,7 @@ def test_stages_are_matched_by_identifier_not_by_display_name():
     assert "'prompt_engineer'" in caught.value.detail  # the message lists the identifiers
 
 
-def test_updating_a_stage_sets_fields_appends_logs_and_keeps_counters_true():
+def test_updating_a_stage_sets_fields_appends_logs_and_counts_its_completion():
     changed = update_stage(
         DOCUMENT, "prompt_engineer", fields={"status": "completed", "error": None}, new_logs=["one", "two"]
     )
@@ -121,10 +121,53 @@ def test_updating_a_stage_sets_fields_appends_logs_and_keeps_counters_true():
     assert again["stages"][1]["logs"] == ["one", "two", "three"]
 
 
-def test_counters_that_lied_are_corrected_on_write():
-    document = {"total": 9, "completed": 7, "stages": [{"stage": "a", "status": "running"}]}
-    changed = update_stage(document, "a", fields={"status": "failed"})
-    assert (changed["total"], changed["completed"]) == (1, 0)
+def test_total_is_upstreams_and_is_kept_though_only_some_stages_are_listed():
+    """Seed 001's own example: total 6, one stage listed."""
+    document = {"total": 6, "completed": 3, "stages": [{"stage": "a", "status": "running"}]}
+    changed = update_stage(document, "a", fields={"error": "slow"})
+    assert (changed["total"], changed["completed"]) == (6, 3)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "completed"),
+    [
+        ("running", "completed", 4),  # enters completed: one more
+        ("completed", "failed", 2),  # leaves completed: one less
+        ("completed", "completed", 3),  # stays: unchanged
+        ("pending", "running", 3),  # neither: unchanged
+        (None, "completed", 4),  # a stage without a status enters completed
+    ],
+)
+def test_completed_moves_by_the_stages_transition_never_recounted(before, after, completed):
+    document = {"total": 6, "completed": 3, "stages": [{"stage": "a", "status": before}, {"stage": "b"}]}
+    changed = update_stage(document, "a", fields={"status": after})
+    assert (changed["total"], changed["completed"]) == (6, completed)
+
+
+def test_completed_keeps_its_stored_form_and_never_goes_below_zero():
+    assert update_stage({"completed": Decimal("2.0"), "stages": [{"stage": "a"}]}, "a", fields={"status": "completed"})[
+        "completed"
+    ] == Decimal("3.0")
+    emptied = update_stage(
+        {"completed": 0, "stages": [{"stage": "a", "status": "completed"}]}, "a", fields={"status": "failed"}
+    )
+    assert emptied["completed"] == 0
+
+
+def test_a_snapshot_without_counters_gets_none_from_a_write():
+    changed = update_stage({"stages": [{"stage": "a"}]}, "a", fields={"status": "completed"})
+    assert changed == {"stages": [{"stage": "a", "status": "completed"}]}
+
+
+def test_a_write_keeps_every_number_of_a_string_snapshot_as_it_was_written():
+    stored = (
+        '{"total": 2.0, "completed": 0, "cost": 0.12345678901234567890123, "stages": ['
+        '{"stage": "a", "stage_number": 1.0, "tokens": 1e5}, {"stage": "b", "score": 1E-7}]}'
+    )
+    reading = read_snapshot(stored)
+    assert reading.error is None and reading.snapshot.total == 2  # 2.0 is an integer value, as in a map
+    written = encode(update_stage(reading.document, "b", fields={"status": "running"}), STRING)
+    assert written == stored.replace('"score": 1E-7}', '"score": 1E-7, "status": "running"}')
 
 
 def test_an_identifier_that_appears_twice_is_refused():
