@@ -19,7 +19,8 @@ MAX_NESTING_LEVELS = 32
 
 
 def to_dynamodb(value: Any, where: str = "value") -> Any:
-    """Convert a JSON-like Python value into what the boto3 Table resource accepts."""
+    """Convert a JSON-like Python value, or one the boto3 Table resource read (Decimal, Binary,
+    sets), into what the Table resource accepts."""
     return _convert(value, where, 1)
 
 
@@ -28,8 +29,8 @@ def _convert(value: Any, where: str, level: int) -> Any:
         raise InvalidInput(
             f"{where}: DynamoDB allows at most {MAX_NESTING_LEVELS - 1} maps or lists nested around a value."
         )
-    if value is None or isinstance(value, (bool, str, bytes, bytearray)):
-        return value
+    if value is None or isinstance(value, (bool, str, bytes, bytearray, Binary)):
+        return value  # Binary: what a read of B gives back, so that a write can put it back
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise InvalidInput(f"{where}: NaN and Infinity cannot be stored in DynamoDB.")
