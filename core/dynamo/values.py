@@ -58,10 +58,14 @@ def _convert(value: Any, where: str, level: int) -> Any:
 
 
 def _checked_number(number: Decimal, where: str) -> Decimal:
-    if len(trimmed_digits(number)[1]) > MAX_NUMBER_DIGITS:
+    sign, digits, exponent = trimmed_digits(number)
+    if len(digits) > MAX_NUMBER_DIGITS:
         raise InvalidInput(f"{where}: DynamoDB numbers hold at most {MAX_NUMBER_DIGITS} significant digits.")
     if not number.is_zero() and not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
         raise InvalidInput(f"{where}: {number} is outside DynamoDB's number range (1E-130 to 1E+126, exclusive).")
+    if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
+        # boto3's number context traps rounding, even of zeros: 10**40 goes as 1E+40, exactly.
+        return Decimal((sign, digits, exponent))
     return number
 
 
