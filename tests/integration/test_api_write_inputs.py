@@ -6,6 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from core.dynamo.connection import dynamodb_client, dynamodb_table
@@ -179,3 +182,63 @@ def test_a_key_schema_dynamodb_refuses_is_a_400_with_its_reason(aws, api):
     assert response.status_code == 400, response.content
     detail = response.json()["detail"]
     assert response.json()["code"] == "write_refused" and detail.startswith("DynamoDB refused the write to")
+
+
+# ---- any JSON value in any field ----
+
+FIELDS = {
+    "project": ["status", "current_stage", "progress", "name", "data", "error", "project_id"],
+    "stage": ["status", "started_at", "completed_at", "error", "logs", "stage"],
+    "stage_artifacts": ["artifacts"],
+    "job": [
+        "status",
+        "current_step",
+        "progress",
+        "error",
+        "started_at",
+        "completed_at",
+        "artifacts",
+        "execution_steps",
+        "execution_steps_s3_key",
+    ],
+    "artifact_create": ["artifact_type", "name", "url", "artifact", "rating", "dataset_id", "code_id"],
+    "artifact_replace": ["artifact_type", "name", "url", "artifact", "rating", "dataset_id", "code_id"],
+}
+odd_text = st.text(
+    st.sampled_from(["a", "中", "\x00", "\u202e", "\ud800", "\udfff", "\U0001f600", "/", "."]), max_size=8
+)
+odd_numbers = st.one_of(
+    st.integers(min_value=-(10**130), max_value=10**130),
+    st.integers(0, 130).map(lambda exponent: 10**exponent),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+any_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), odd_numbers, odd_text, st.sampled_from(["2025-11-23T12:00:00Z", "model"])),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(odd_text, children, max_size=3),
+    max_leaves=12,
+)
+
+
+@st.composite
+def bodies(draw, write: str) -> str:
+    """The write's valid body with one field (or the whole body) replaced by any JSON value, as text."""
+    if draw(st.integers(0, 9)) == 0:
+        return json.dumps(draw(any_json))
+    body = dict(WRITES[write][2])
+    body[draw(st.sampled_from(FIELDS[write]))] = draw(any_json)
+    return json.dumps(body)  # ensure_ascii: lone surrogates travel as their escapes
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_any_json_in_any_field_of_any_write_is_answered_never_a_500(items, api, write):
+    @hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(bodies(write))
+    def check(body):
+        before = items()
+        response = send(api, write, body)
+        assert response.status_code in {200, 201, 400, 404, 409}, (body, response.content)
+        assert set(response.json()) >= ({"detail", "code"} if response.status_code >= 400 else set())
+        if response.status_code >= 400:
+            assert items() == before, body
+
+    check()
