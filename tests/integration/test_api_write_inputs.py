@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -242,3 +243,22 @@ def test_any_json_in_any_field_of_any_write_is_answered_never_a_500(items, api, 
             assert items() == before, body
 
     check()
+
+
+# ---- the same refusal in the admin and in commands ----
+
+
+def test_the_admin_shows_a_refused_write_as_a_bad_request_page_with_the_reason(items, client, superuser, fail_calls):
+    reason = "One or more parameter values were invalid: refused by the test"
+    fail_calls(dynamodb_client(), "ValidationException", "DeleteItem", message=reason)
+    client.force_login(superuser)
+    response = client.post(f"/admin/artifacts/artifact/{ARTIFACT_ID}/delete/")
+    assert response.status_code == 400 and reason in response.content.decode()
+    assert any(item["artifact_id"] == ARTIFACT_ID for item in items()["artifacts"])
+
+
+def test_a_command_reports_a_refused_write_as_its_error_and_exits_non_zero(aws, fail_calls):
+    reason = "One or more parameter values were invalid: refused by the test"
+    fail_calls(dynamodb_client(), "ValidationException", "BatchWriteItem", message=reason)
+    with pytest.raises(CommandError, match="DynamoDB refused the write to .*refused by the test"):
+        call_command("seed_demo")
