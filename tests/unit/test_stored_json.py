@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 
 from core.stored_json import read_json, write_json
+from jobs.presentation import as_text, total_duration
+from jobs.steps_store import decode_steps
 
 
 @pytest.mark.parametrize(
@@ -46,3 +48,10 @@ def test_a_lone_surrogate_read_is_written_back_escaped_as_it_was():
 def test_numbers_no_json_response_could_carry_are_still_refused(text):
     with pytest.raises(ValueError, match="invalid JSON"):
         read_json(text)
+
+
+def test_steps_read_from_s3_keep_exact_numbers_and_still_show_their_durations():
+    steps = decode_steps(b'[{"step_name": "a", "duration_ms": 1500.5, "cost": 0.12345678901234567890123}]')
+    assert steps[0]["cost"] == Decimal("0.12345678901234567890123")
+    assert total_duration(steps) == "1.5 s"
+    assert '"cost": 0.12345678901234567890123' in as_text(steps[0])  # a number, not a quoted string
