@@ -6,7 +6,6 @@ built) is re-raised untouched so it is seen, not disguised.
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from decimal import DecimalException
 
 from botocore.exceptions import (
     ClientError,
@@ -84,8 +83,6 @@ def translate_dynamodb_error(err: Exception, table_name: str) -> Exception:
     setup = aws_setup_error(err, "DynamoDB")
     if setup is not None:
         return setup
-    if isinstance(err, DecimalException):  # boto3's number context refused a value before sending it
-        return WriteRefused(f"DynamoDB cannot hold a number given ({type(err).__name__}).")
     if not isinstance(err, ClientError):
         return err
     code = error_code(err)

@@ -1,7 +1,7 @@
 """What DynamoDB (or boto3 on its behalf) refuses in a write becomes one project error, a 400 for
 the API, an error page for the admin and a message for commands; a refused read stays a bug."""
 
-from decimal import Decimal, Rounded
+from decimal import Decimal
 
 import pytest
 from botocore.exceptions import ClientError
@@ -30,10 +30,6 @@ def test_item_size_refusals_keep_their_own_code():
 def test_a_refused_read_is_left_as_it_is():
     original = refusal("GetItem", "The provided key element does not match the schema")
     assert translate_dynamodb_error(original, "T") is original
-
-
-def test_a_number_boto3_refuses_to_send_is_write_refused():
-    assert isinstance(translate_dynamodb_error(Rounded(), "T"), WriteRefused)
 
 
 @pytest.mark.parametrize(
