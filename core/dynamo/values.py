@@ -1,10 +1,10 @@
 """Python values to and from what the boto3 Table resource speaks."""
 
 import math
-from decimal import Decimal
+from decimal import Decimal, Rounded
 from typing import Any
 
-from boto3.dynamodb.types import Binary
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary
 
 from core.errors import InvalidInput
 
@@ -58,15 +58,20 @@ def _convert(value: Any, where: str, level: int) -> Any:
 
 
 def _checked_number(number: Decimal, where: str) -> Decimal:
-    sign, digits, exponent = trimmed_digits(number)
-    if len(digits) > MAX_NUMBER_DIGITS:
+    if len(trimmed_digits(number)[1]) > MAX_NUMBER_DIGITS:
         raise InvalidInput(f"{where}: DynamoDB numbers hold at most {MAX_NUMBER_DIGITS} significant digits.")
     if not number.is_zero() and not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
         raise InvalidInput(f"{where}: {number} is outside DynamoDB's number range (1E-130 to 1E+126, exclusive).")
-    if len(number.as_tuple().digits) > MAX_NUMBER_DIGITS:
-        # boto3's number context traps rounding, even of zeros: 10**40 goes as 1E+40, exactly.
-        return Decimal((sign, digits, exponent))
     return number
+
+
+def accept_numbers_longer_only_by_zeros() -> None:
+    """Let boto3 read and write numbers whose digits pass 38 only by zeros (`10**40`, or
+    `1234567895171680000000000000000000000000` as other SDKs store them). DynamoDB holds them, but
+    boto3's number context traps `Rounded`, which is signalled even when only zeros are dropped, so
+    one such number made every read of its item fail (boto3 issues 2500 and 4693). `Inexact` stays
+    trapped: a number that would lose a digit is still refused."""
+    DYNAMODB_CONTEXT.traps[Rounded] = False
 
 
 def from_dynamodb(value: Any) -> Any:

@@ -91,3 +91,27 @@ def test_a_stage_write_keeps_a_lone_surrogate_upstream_stored_as_its_escape(tabl
     services.stage_update(project_id="proj_surrogate", stage="b", changes={"status": "running"})
     written = table.get_item(Key={"project_id": "proj_surrogate"})["Item"]["stages_snapshot"]
     assert '"stage_name": "bad \\ud800"' in written and '"status": "running"' in written
+
+
+@pytest.mark.django_db
+def test_numbers_other_sdks_store_with_more_than_38_digits_are_read_listed_and_kept(table, api):
+    """`1234567895171680000000000000000000000000` has 16 significant digits: DynamoDB holds it as
+    another SDK wrote it, and one such number used to make every read of its item fail."""
+    long_number = "1234567895171680000000000000000000000000"
+    client = boto3.client("dynamodb", endpoint_url=settings.AWS_ENDPOINT_URL_DYNAMODB)
+    client.put_item(
+        TableName=settings.DYNAMODB_PROJECTS_TABLE,
+        Item={
+            "project_id": {"S": "proj_long"},
+            "budget": {"N": long_number},
+            "stages_snapshot": {
+                "M": {"stages": {"L": [{"M": {"stage": {"S": "a"}, "tokens": {"N": "1" + "0" * 45}}}]}}
+            },
+        },
+    )
+    assert api.get("/api/projects/").status_code == 200
+    assert api.get("/api/projects/proj_long/").status_code == 200
+    assert api.patch("/api/projects/proj_long/stages/a/", {"status": "running"}, format="json").status_code == 200
+    item = table.get_item(Key={"project_id": "proj_long"})["Item"]
+    assert item["budget"] == Decimal(long_number)
+    assert item["stages_snapshot"]["stages"][0]["tokens"] == 10**45
