@@ -17,6 +17,8 @@ from typing import Any
 
 import simplejson
 
+_FLOAT_MAX_EXPONENT = 307  # float's largest is about 1.8E+308
+
 
 class StoredNumber(Decimal):
     """A JSON number with a fraction or an exponent: its exact value, written back as its text."""
@@ -25,7 +27,8 @@ class StoredNumber(Decimal):
 
     def __new__(cls, text: str) -> "StoredNumber":
         number = super().__new__(cls, text)
-        if math.isinf(float(number)):
+        # Still refused: what a response's float would turn into infinity. float() only when it might.
+        if number.adjusted() > _FLOAT_MAX_EXPONENT and math.isinf(float(number)):
             raise ValueError(f"invalid JSON: {text[:40]} is too large for a number")
         number.text = text
         return number
