@@ -166,3 +166,20 @@ def test_an_unknown_stage_is_not_found_and_changes_nothing(document, stage):
     with pytest.raises(NotFound):
         update_stage(document, stage, fields={"status": COMPLETED})
     assert document == original
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(stage_changes(), st.data())
+def test_a_stage_write_on_a_map_snapshot_can_send_back_any_dynamodb_value_it_read(change, data):
+    """Binary, sets of every kind, NULL, numbers: a map snapshot holding any of them in any stage is
+    written back with each of them as it was."""
+    document, target, fields, logs = change
+    for stage in document["stages"]:
+        stage["x_upstream"] = data.draw(dynamodb_values)
+    stored = to_dynamodb(document)
+    sent = to_dynamodb(update_stage(read_snapshot(stored).document, target, fields=fields, new_logs=logs))
+    for before, after in zip(stored["stages"], sent["stages"], strict=True):
+        assert after["x_upstream"] == before["x_upstream"]
+        assert type(after["x_upstream"]) is type(before["x_upstream"])
+        if before["stage"] != target:
+            assert after == before
