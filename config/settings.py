@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "projects",
     "jobs",
     "artifacts",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -177,3 +179,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "ERROR"}},
 }
+
+# Background work (stale-key scans): Django's Tasks API (django-tasks) with its database backend,
+# so the queue lives in DATABASE_URL and workers need nothing else (`manage.py run_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+REPAIR_SCAN_SEGMENTS = int(os.environ.get("REPAIR_SCAN_SEGMENTS", "4"))
+REPAIR_SCAN_LEASE_SECONDS = float(os.environ.get("REPAIR_SCAN_LEASE_SECONDS", "60"))
+REPAIR_SCAN_SCHEDULE_SECONDS = float(os.environ.get("REPAIR_SCAN_SCHEDULE_SECONDS", "0"))  # 0: no scheduled scans
