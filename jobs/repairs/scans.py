@@ -15,6 +15,7 @@ items (`RecordedItems`), so the findings are those `stale_keys_scan` gives for a
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -40,6 +41,9 @@ from .scanner import MAX_SEGMENTS, stale_keys_scan
 logger = logging.getLogger(__name__)
 
 RECORD_BATCH = 1000  # recorded items replayed per page, and objects listed per lease renewal
+# Pages are recorded one at a time per process: the command's segment threads read DynamoDB in
+# parallel, but SQLite takes one writer at a time (and an in-memory one refuses a second at once).
+_recording = threading.Lock()
 
 
 class LeaseLost(Exception):
@@ -191,7 +195,7 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
         }
         if page.capacity_units is not None:
             counters["capacity_units"] = Coalesce(F("capacity_units"), Value(0.0)) + page.capacity_units
-        with transaction.atomic():
+        with _recording, transaction.atomic():
             held = ScanSegment.objects.filter(pk=segment.pk, owner=owner, status=ScanSegment.RUNNING).update(
                 last_key=stored_item_text(page.last_key) if page.last_key else "",
                 lease_until=_lease_end(),
@@ -209,11 +213,13 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
 def _claim_listing(scan_id: int) -> str | None:
     """The listing's token when this run is the one to list (every segment is done), else None."""
     token = _token()
-    with transaction.atomic():
-        if ScanSegment.objects.filter(scan_id=scan_id).exclude(status=ScanSegment.DONE).exists():
-            return None
-        won = Scan.objects.filter(pk=scan_id, status=Scan.RUNNING, listing_owner="").update(
-            listing_owner=token, listing_lease_until=_lease_end()
+    unfinished = ScanSegment.objects.filter(scan_id=OuterRef("pk")).exclude(status=ScanSegment.DONE)
+    # One conditional UPDATE: of segments finishing at once, exactly one claims the listing.
+    with _recording:
+        won = (
+            Scan.objects.filter(pk=scan_id, status=Scan.RUNNING, listing_owner="")
+            .exclude(Exists(unfinished))
+            .update(listing_owner=token, listing_lease_until=_lease_end())
         )
     return token if won else None
 
