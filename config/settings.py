@@ -39,12 +39,12 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
+    "django_tasks",  # the task engine (background scans), before the apps whose admin adjusts it
+    "django_tasks_db",
     "core",
     "projects",
     "jobs",
     "artifacts",
-    "django_tasks",
-    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

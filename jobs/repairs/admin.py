@@ -14,7 +14,9 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from artifacts.admin import breakable_url
 from core.admin import GatewayAdmin, ListFilter
 
 from ..models import Job, Scan, StaleKeyRepair
@@ -35,6 +37,12 @@ from .scans import scan_findings, scan_latest_done, scan_start
 from .serializers import scan_document
 from .services import LOG_PREFIX, stale_key_preview, stale_key_repair
 from .tokens import finding_from_token, finding_token, plans_from_token, plans_token
+
+
+# The admin's entries are the project's data (CONTRACT section 5): the task engine's own results
+# page is not one of them; scans are followed on this page.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(StaleKeyRepair)
@@ -219,6 +227,9 @@ class StaleKeyRepairAdmin(GatewayAdmin):
                     if kind == ORPHAN_OBJECT
                     else reverse("admin:jobs_job_change", args=[quote(finding.job_id)]),
                     "object": _describe_object(finding),
+                    # Long keys and ids wrap after a "/" rather than inside a word.
+                    "key": breakable_url(finding.s3_key) if finding.s3_key else None,
+                    "detail": breakable_url(finding.detail),
                 }
                 for finding in of_kind[: self.list_per_page]
             ],
