@@ -38,7 +38,6 @@ from .serializers import scan_document
 from .services import LOG_PREFIX, stale_key_preview, stale_key_repair
 from .tokens import finding_from_token, finding_token, plans_from_token, plans_token
 
-
 # The admin's entries are the project's data (CONTRACT section 5): the task engine's own results
 # page is not one of them; scans are followed on this page.
 if admin.site.is_registered(DBTaskResult):
