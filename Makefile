@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint chromium serve bench clean
+.PHONY: run test lint chromium serve bench bench-scans clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: $(STAMP) chromium lint
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(PY) -m bench --scale $(BENCH_SCALE)
+
+# Background scans of a big Jobs table on 1, 2 and 4 worker processes, a killed worker included
+# (not part of `make bench`: about an hour at 100,000 jobs on the emulator). Writes docs/BENCHMARKS_SCANS.md.
+BENCH_JOBS ?= 100000
+bench-scans: $(STAMP)
+	$(PY) -m bench.workers --jobs $(BENCH_JOBS)
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 # The worker timeout outlasts an AWS call that times out on every attempt (3 x (3 s + 10 s) by

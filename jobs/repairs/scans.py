@@ -8,8 +8,9 @@ items over the offload margin). A worker killed mid-segment therefore leaves the
 last recorded page; once its lease expires, any worker's periodic `scans_reclaim()` hands it to a
 new task, which resumes from that key.
 
-When the last segment is done, the listing of `jobs/` runs (after every key was read, as
-scanner.py requires) under a lease of its own, and the scanner's detection runs on the recorded
+While a worker runs a segment or the listing, a heartbeat thread renews its lease. When the last
+segment is done, the listing of `jobs/` runs (after every key was read, as scanner.py requires)
+under a lease of its own, and the scanner's detection runs on the recorded
 items (`RecordedItems`), so the findings are those `stale_keys_scan` gives for a live read.
 """
 
@@ -19,11 +20,12 @@ import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,14 +35,13 @@ from core.dynamo.stored_items import item_from_stored_text, stored_item_text
 from core.errors import InvalidInput
 from jobs.gateway import KEYED_PROJECTION, STEPS_KEY, JobGateway, JobRecord, ScanPage
 from jobs.models import Scan, ScanFinding, ScannedItem, ScanSegment
-from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, StoredObject
 
 from .findings import DEFAULT_MIN_ORPHAN_AGE, KINDS, OVERSIZE_INLINE, Finding
 from .scanner import MAX_SEGMENTS, stale_keys_scan
 
 logger = logging.getLogger(__name__)
 
-RECORD_BATCH = 1000  # recorded items replayed per page, and objects listed per lease renewal
+RECORD_BATCH = 1000  # recorded items replayed per page
 # Pages are recorded one at a time per process: the command's segment threads read DynamoDB in
 # parallel, but SQLite takes one writer at a time (and an in-memory one refuses a second at once).
 _recording = threading.Lock()
@@ -159,7 +160,8 @@ def segment_run(segment_id: int, owner: str, *, on_page: Callable[[ScanPage], No
         return
     Scan.objects.filter(pk=scan.pk, status=Scan.QUEUED).update(status=Scan.RUNNING, started_at=timezone.now())
     try:
-        _read_segment(segment, scan, owner, on_page)
+        with _heartbeat(lambda: _renew_segment(segment.pk, owner)):
+            _read_segment(segment, scan, owner, on_page)
         listing_owner = _claim_listing(scan.pk)
         if listing_owner:
             listing_run(scan.pk, listing_owner)
@@ -210,6 +212,42 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
             on_page(page)
 
 
+def _renew_segment(segment_id: int, owner: str) -> bool:
+    return bool(
+        ScanSegment.objects.filter(pk=segment_id, owner=owner, status=ScanSegment.RUNNING).update(
+            lease_until=_lease_end()
+        )
+    )
+
+
+def _renew_listing(scan_id: int, owner: str) -> bool:
+    return bool(Scan.objects.filter(pk=scan_id, listing_owner=owner).update(listing_lease_until=_lease_end()))
+
+
+@contextmanager
+def _heartbeat(renew: Callable[[], bool]) -> Iterator[None]:
+    """Renew a lease every third of its length while the block runs, so that a live worker keeps
+    its work however slow one AWS request is; only a dead (or frozen) worker lets it expire."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.REPAIR_SCAN_LEASE_SECONDS / 3):
+                with _recording:
+                    if not renew():
+                        return  # taken over: the block finds out at its next conditional write
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name="scan-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _claim_listing(scan_id: int) -> str | None:
     """The listing's token when this run is the one to list (every segment is done), else None."""
     token = _token()
@@ -230,12 +268,12 @@ def listing_run(scan_id: int, owner: str) -> None:
     if scan.listing_owner != owner or scan.status != Scan.RUNNING:
         return
     try:
-        report = stale_keys_scan(
-            kinds=scan.kinds,
-            min_orphan_age=scan.min_orphan_age,
-            gateway_factory=lambda: RecordedItems(scan),
-            store=LeasedListingStore(scan_id, owner),
-        )
+        with _heartbeat(lambda: _renew_listing(scan_id, owner)):
+            report = stale_keys_scan(
+                kinds=scan.kinds,
+                min_orphan_age=scan.min_orphan_age,
+                gateway_factory=lambda: RecordedItems(scan),
+            )
         with transaction.atomic():
             done = Scan.objects.filter(pk=scan_id, listing_owner=owner, status=Scan.RUNNING).update(
                 status=Scan.DONE,
@@ -329,25 +367,6 @@ class RecordedItems:
         rows = texts.iterator(chunk_size=RECORD_BATCH)
         while batch := list(islice(rows, RECORD_BATCH)):
             yield ScanPage(records=[JobRecord(item_from_stored_text(text)) for text in batch], scanned=len(batch))
-
-
-class LeasedListingStore(ExecutionStepsStore):
-    """The steps store whose listing renews the scan's listing lease as it goes, and stops when
-    another run took the listing over."""
-
-    def __init__(self, scan_id: int, owner: str):
-        super().__init__()
-        self.scan_id, self.owner = scan_id, owner
-
-    def list_objects(self, prefix: str = KEY_PREFIX) -> Iterator[StoredObject]:
-        for number, stored in enumerate(super().list_objects(prefix), start=1):
-            if number % RECORD_BATCH == 0:
-                renewed = Scan.objects.filter(pk=self.scan_id, listing_owner=self.owner).update(
-                    listing_lease_until=_lease_end()
-                )
-                if not renewed:
-                    raise LeaseLost
-            yield stored
 
 
 # ---- small parts ----

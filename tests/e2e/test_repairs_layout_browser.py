@@ -8,6 +8,7 @@ from jobs.steps_store import steps_key
 from tests.integration.test_repairs_scan import World, make_steps
 from tests.integration.test_repairs_scans import run_worker_until_idle, scan_now
 
+pytestmark = [pytest.mark.shared_db]
 PAGE = "/admin/jobs/stalekeyrepair/"
 
 # For each line of a cell's text after the first: the characters either side of the break.

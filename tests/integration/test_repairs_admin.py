@@ -12,7 +12,7 @@ from tests.integration.test_repairs_repair import rerun_first_step, worker_table
 from tests.integration.test_repairs_scan import World, make_steps
 from tests.integration.test_repairs_scans import scan_now
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 PAGE = "/admin/jobs/stalekeyrepair/"
 REPAIR = "/admin/jobs/stalekeyrepair/repair/"
 

@@ -13,7 +13,7 @@ from jobs.models import Scan
 from tests.integration.test_repairs_scan import World
 from tests.integration.test_repairs_scans import run_worker_until_idle, scan_now
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 URL = "/api/repairs/"
 
 

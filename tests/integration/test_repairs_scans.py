@@ -2,6 +2,8 @@
 default, one read of the table, resumption from the recorded key after a lost worker, the task
 engine's worker running them, and the schedule."""
 
+import time
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -169,3 +171,20 @@ def test_the_schedule_is_off_by_default_and_starts_one_scan_per_period(settings)
     first = scans_schedule()
     assert first is not None and first.origin == "schedule" and first.status == Scan.QUEUED
     assert scans_schedule() is None and Scan.objects.count() == 1  # the same period: not twice
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_live_worker_keeps_its_segment_however_long_a_page_takes(aws, settings):
+    World().plant_each_kind()
+    settings.REPAIR_SCAN_LEASE_SECONDS = 0.3
+    scan = scan_create(origin="api", segments=1)
+    segment = scan.segment_set.get()
+    handed = []
+
+    def slow_page(page):
+        time.sleep(1.0)  # over three leases long
+        handed.append(scans_reclaim())
+
+    segment_run(segment.pk, segment.owner, on_page=slow_page)
+    scan.refresh_from_db()
+    assert handed == [0] and scan.status == Scan.DONE  # the heartbeat renewed the lease meanwhile
