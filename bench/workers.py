@@ -242,7 +242,7 @@ def _worker_running(segment) -> subprocess.Popen:
     from django_tasks_db.models import DBTaskResult
 
     for result in DBTaskResult.objects.filter(status="RUNNING"):
-        if result.args and result.args[0] == segment.pk:
+        if result.task_result.args[:1] == [segment.pk]:
             return _WORKERS[result.worker_ids[-1]]
     raise RuntimeError(f"No worker runs segment {segment.pk}.")
 
