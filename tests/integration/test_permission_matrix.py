@@ -23,7 +23,7 @@ from core.tables import TABLES
 from jobs.repairs.scans import scan_create, scan_run_here
 from jobs.steps_store import steps_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 OK, LOGIN = "ok", "login"
 
