@@ -25,7 +25,7 @@ from datetime import timedelta
 from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -135,7 +135,7 @@ def scan_run_here(scan: Scan, *, on_page: Callable[[ScanPage], None] | None = No
         try:
             segment_run(segment.pk, segment.owner, on_page=on_page)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread's own connections
 
     if len(segments) == 1:
         segment_run(segments[0].pk, segments[0].owner, on_page=on_page)

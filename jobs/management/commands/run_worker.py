@@ -9,7 +9,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from jobs.repairs.scans import scans_reclaim, scans_schedule
@@ -27,23 +27,28 @@ class Command(DbWorkerCommand):
 
     def handle(self, *args, **options):
         stop = threading.Event()
-        threading.Thread(target=self._maintain, args=(stop,), name="scan-maintenance", daemon=True).start()
+        maintenance = threading.Thread(target=self._maintain, args=(stop,), name="scan-maintenance", daemon=True)
+        maintenance.start()
         try:
             super().handle(*args, **options)
         finally:
             stop.set()
+            maintenance.join()
 
     @staticmethod
     def _maintain(stop: threading.Event) -> None:
         # A third of the lease: a dead worker's segment waits at most about 1.3 leases.
         interval = max(settings.REPAIR_SCAN_LEASE_SECONDS / 3, 0.2)
-        while not stop.wait(interval):
-            try:
-                handed = scans_reclaim()
-                if handed:
-                    logger.info("Handed %d expired scan segment(s) to new tasks.", handed)
-                scans_schedule()
-            except Exception:  # the worker goes on; the next round tries again
-                logger.exception("Scan maintenance failed.")
-            finally:
-                close_old_connections()
+        try:
+            while not stop.wait(interval):
+                try:
+                    handed = scans_reclaim()
+                    if handed:
+                        logger.info("Handed %d expired scan segment(s) to new tasks.", handed)
+                    scans_schedule()
+                except Exception:  # the worker goes on; the next round tries again
+                    logger.exception("Scan maintenance failed.")
+                finally:
+                    close_old_connections()
+        finally:
+            connections.close_all()  # this thread's own connections
