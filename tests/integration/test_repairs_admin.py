@@ -15,6 +15,7 @@ from tests.integration.test_repairs_scans import scan_now
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 PAGE = "/admin/jobs/stalekeyrepair/"
 REPAIR = "/admin/jobs/stalekeyrepair/repair/"
+SCAN = "/admin/jobs/stalekeyrepair/scan/"
 
 
 @pytest.fixture
@@ -158,3 +159,25 @@ def test_csrf_is_required(world, make_user):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(make_user("csrf", perms=["jobs.change_job"]))
     assert strict.post(REPAIR, {"scope": "kind:dangling_key"}).status_code == 403
+
+
+def test_scan_now_needs_the_csrf_token_and_the_change_permission(aws, client, make_user):
+    from django.test import Client
+
+    from jobs.models import Scan
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("csrf", perms=["jobs.change_job"]))
+    assert strict.post(SCAN).status_code == 403
+    client.force_login(make_user("viewer", perms=["jobs.view_stalekeyrepair"]))
+    assert client.post(SCAN).status_code == 403
+    assert client.get(SCAN).status_code == 405
+    assert not Scan.objects.exists()
+    client.force_login(make_user("repairer", perms=["jobs.change_job"]))
+    started = client.post(SCAN)
+    assert started.status_code == 302 and started["Location"] == PAGE
+    scan = Scan.objects.get()
+    assert (scan.origin, scan.started_by.username, scan.status) == ("admin", "repairer", "queued")
+    status = client.get(f"{PAGE}scans/{scan.pk}/").json()
+    assert status["status"] == "queued" and status["segments_done"] == 0
+    assert client.get(f"{PAGE}scans/999999/").status_code == 404
