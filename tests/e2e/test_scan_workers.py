@@ -1,7 +1,8 @@
 """Background scans with real processes: the API served by gunicorn, `manage.py run_worker`
 workers, a moto server and a shared SQLite file. A worker killed with SIGKILL mid-segment leaves
 the segment to another worker, which resumes it from the recorded key: proven by counting the
-requests and items recorded against an uninterrupted read of the same table."""
+requests and items recorded against an uninterrupted read of the same table. (The processes
+share their own SQLite file, not the test database.)"""
 
 import os
 import re
@@ -21,7 +22,6 @@ from tests.e2e.test_commands import ROOT, manage
 from tests.e2e.test_production_server import free_port
 from tests.integration.test_repairs_scan import make_steps
 
-pytestmark = [pytest.mark.shared_db]
 ITEMS = 120  # about 100 KB each: a dozen 1 MB Scan pages
 
 
