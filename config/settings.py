@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
+    "django_tasks",  # the task engine (background scans), before the apps whose admin adjusts it
+    "django_tasks_db",
     "axes",  # admin login throttling
     "core",
     "projects",
@@ -232,3 +234,10 @@ LOGGING = {
         "request": {"level": "INFO"},
     },
 }
+
+# Background work (stale-key scans): Django's Tasks API (django-tasks) with its database backend,
+# so the queue lives in DATABASE_URL and workers need nothing else (`manage.py run_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+REPAIR_SCAN_SEGMENTS = env.integer("REPAIR_SCAN_SEGMENTS", 4, minimum=1)
+REPAIR_SCAN_LEASE_SECONDS = env.number("REPAIR_SCAN_LEASE_SECONDS", 60)
+REPAIR_SCAN_SCHEDULE_SECONDS = env.number("REPAIR_SCAN_SCHEDULE_SECONDS", 0)  # 0: no scheduled scans
