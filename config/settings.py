@@ -226,6 +226,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.text("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": []},  # in place of Django's plain-text console handler: JSON via the root
         "axes": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
         "werkzeug": {"level": "ERROR"},
