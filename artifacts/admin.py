@@ -10,9 +10,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import Column, GatewayAdmin, ListFilter
-from core.display import cell_text, displayed, json_text
+from core.display import cell_text, displayed
 from core.dynamo.paging import Page
 from core.errors import NotFound
+from core.stored_json import write_json
 from projects.models import Project
 
 from .gateway import ArtifactGateway
@@ -209,4 +210,4 @@ class ArtifactAdmin(GatewayAdmin):
 
 
 def _pretty(value: dict | None) -> str | None:
-    return None if value is None else json_text(displayed(value).value, indent=2, sort_keys=True)
+    return None if value is None else write_json(displayed(value).value, indent=2, sort_keys=True)

@@ -27,7 +27,7 @@ LATENCY_SUFFIX = "_latency"
 
 
 def _is_number(value: Any) -> bool:
-    """A JSON number, as parsed from text (int, float) or read from a map (Decimal)."""
+    # Decimal: a rating read from its stored JSON text holds exact numbers.
     return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 

@@ -5,7 +5,7 @@ hold. `displayed()` turns a value read with boto3's resource (or parsed from sto
 a JSON-ready one, and says what it had to change:
 
 - numbers exact: integers of up to 38 digits as `int`, every other number as the `Decimal` read,
-  which `json_text()` and the API's renderer write from its own digits (`1E+125`,
+  which `core.stored_json.write_json()` and the API's renderer write from its own digits (`1E+125`,
   `0.12345678901234567890123`; never through a float);
 - Binary as `{"$binary": "<base64>"}`; sets as sorted lists;
 - text that is not valid Unicode (a lone surrogate, from a `\\ud800` escape in JSON text) with
@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import simplejson
 from boto3.dynamodb.types import Binary
 
 from core.dynamo.values import MAX_NESTING_LEVELS, MAX_NUMBER_DIGITS
+from core.stored_json import write_json
 
 BINARY = "$binary"
 CUT = "$cut"
@@ -71,26 +71,12 @@ def displayed_text(value: Any, limit: int = DISPLAY_MAX_CHARS) -> str:
     """A value as text of at most `limit` characters (and "…"): strings as they are (made valid),
     anything else as compact JSON."""
     shown = displayed(value).value
-    return shortened(shown if isinstance(shown, str) else json_text(shown), limit)[0]
+    return shortened(shown if isinstance(shown, str) else write_json(shown), limit)[0]
 
 
 def cell_text(value: Any) -> str:
     """A stored value in a list's cell: "—" when absent, else short text."""
     return "—" if value is None else displayed_text(value, CELL_MAX_CHARS)
-
-
-def json_text(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> str:
-    """JSON text of a displayed value, numbers written from their own digits."""
-    separators = (",", ": ") if indent is not None else (", ", ": ")
-    return simplejson.dumps(
-        value,
-        use_decimal=True,
-        ensure_ascii=False,
-        allow_nan=False,
-        indent=indent,
-        sort_keys=sort_keys,
-        separators=separators,
-    )
 
 
 def shortened(text: str, limit: int = DISPLAY_MAX_CHARS) -> tuple[str, bool]:

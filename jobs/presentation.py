@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core.display import displayed, json_text, shortened
+from core.display import displayed, shortened
+from core.stored_json import write_json
 
 from .gateway import STEPS, STEPS_KEY, JobRecord
 
@@ -133,4 +134,4 @@ def format_duration(ms: float) -> str:
 
 def as_text(value: Any) -> str:
     """A displayed value: strings as they are, anything else as indented JSON."""
-    return value if isinstance(value, str) else json_text(value, indent=2)
+    return value if isinstance(value, str) else write_json(value, indent=2)

@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib import admin
 
 from core.admin import Column, GatewayAdmin, ListFilter, detail_page
-from core.display import cell_text, displayed, displayed_text, json_text, shortened
+from core.display import cell_text, displayed, displayed_text, shortened
 from core.dynamo.paging import Page
+from core.stored_json import write_json
 
 from .gateway import KEY, SNAPSHOT, ProjectRecord, ProjectsGateway
 from .models import Project
@@ -58,7 +59,7 @@ class ProjectAdmin(GatewayAdmin):
         reading = record.snapshot
         shown_item = displayed(record.item)
         others = sorted(name for name in shown_item.value if name not in {KEY, SNAPSHOT})
-        raw_json, raw_cut = shortened(json_text(shown_item.value, indent=2, sort_keys=True))
+        raw_json, raw_cut = shortened(write_json(shown_item.value, indent=2, sort_keys=True))
         stages = stages_display(reading.document, request.GET)
         return {
             "attributes": [(name, displayed_text(shown_item.value[name])) for name in (KEY, *others)],

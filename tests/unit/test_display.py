@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from boto3.dynamodb.types import Binary
 
-from core.display import CUT, DISPLAY_MAX_DEPTH, MAX_PROBLEMS_LISTED, cell_text, displayed, displayed_text, json_text
+from core.display import CUT, DISPLAY_MAX_DEPTH, MAX_PROBLEMS_LISTED, cell_text, displayed, displayed_text
+from core.stored_json import write_json
 
 
 def test_numbers_stay_exact_and_integers_of_up_to_38_digits_are_ints():
@@ -13,7 +14,7 @@ def test_numbers_stay_exact_and_integers_of_up_to_38_digits_are_ints():
     )
     assert shown.value == [5, 0, int("9" * 38), Decimal("1E+125"), Decimal("0.1"), Decimal("1E-130")]
     assert [type(number) for number in shown.value[:3]] == [int, int, int]
-    assert json_text(shown.value) == f"[5, 0, {'9' * 38}, 1E+125, 0.1, 1E-130]"
+    assert write_json(shown.value) == f"[5, 0, {'9' * 38}, 1E+125, 0.1, 1E-130]"
     assert shown.error is None
 
 
@@ -39,7 +40,7 @@ def test_invalid_unicode_is_replaced_and_reported_where_it_was():
     assert shown.value == {"stages": [{"stage_name": "bad \ufffd", "\ufffdkey": "ok"}]}
     assert "stages_snapshot.stages[0].stage_name: text that is not valid Unicode" in shown.error
     assert "stages_snapshot.stages[0].\ufffdkey: a name that is not valid Unicode" in shown.error
-    json_text(shown.value).encode("utf-8")  # encodable now
+    write_json(shown.value).encode("utf-8")  # encodable now
 
 
 def test_nesting_past_the_limit_is_cut_there():
