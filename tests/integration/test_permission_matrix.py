@@ -23,6 +23,7 @@ from core.dynamo.connection import dynamodb_table
 from core.storage import s3_storage
 from core.tables import TABLES
 from jobs.forms import job_values
+from jobs.repairs.scans import scan_create, scan_run_here
 from jobs.steps_store import steps_key
 from projects.forms import progress_values
 
@@ -75,8 +76,11 @@ API_ROUTES = [
     ("artifacts", "put", "/api/artifacts/{artifact}/", "same", 200),
     ("artifacts", "delete", "/api/artifacts/{artifact}/", None, 204),
     ("repairs", "get", "/api/repairs/", None, 200),
+    ("repairs", "post", "/api/repairs/scans/", {}, 202),
+    ("repairs", "get", "/api/repairs/scans/{scan}/", None, 200),
 ]
 ARTIFACTS_ADMIN = "/admin/artifacts/artifact/"
+REPAIRS_ADMIN = "/admin/jobs/stalekeyrepair/"
 # (resource, right, method, url, form, status when allowed)
 ADMIN_PAGES = [
     ("projects", "view", "get", "/admin/projects/project/", None, 200),
@@ -99,6 +103,8 @@ ADMIN_PAGES = [
     ("artifacts", "delete", "post", ARTIFACTS_ADMIN + "{artifact}/delete/", {"post": "yes"}, 302),
     ("repairs", "view", "get", "/admin/jobs/stalekeyrepair/", None, 200),
     ("repairs", "repair", "post", "/admin/jobs/stalekeyrepair/repair/", {"scope": "kind:dangling_key"}, 200),
+    ("repairs", "repair", "post", "/admin/jobs/stalekeyrepair/scan/", {}, 302),
+    ("repairs", "view", "get", "/admin/jobs/stalekeyrepair/scans/{scan}/", None, 200),
     ("projects", "view", "get", ARTIFACTS_ADMIN + "stage-artifacts/", None, 200),  # project data
 ]
 
@@ -124,6 +130,10 @@ def new_url() -> str:
 
 def fresh_artifact(url: str) -> str:
     return artifact_create(content=ArtifactContent(artifact_type="model", name="Model", url=url)).artifact_id
+
+
+def queued_scan() -> int:
+    return scan_create(origin="api").pk
 
 
 def aws_state() -> str:
@@ -171,7 +181,7 @@ def user_of(kind: str, resource: str, make_user):
 @pytest.mark.parametrize("resource, method, url, body, allowed", API_ROUTES, ids=[f"{r[1]} {r[2]}" for r in API_ROUTES])
 def test_api(aws_world, make_user, kind, resource, method, url, body, allowed):
     artifact_url = new_url()
-    url = url.format(artifact=fresh_artifact(artifact_url))
+    url = url.format(artifact=fresh_artifact(artifact_url), scan=queued_scan())
     if body in ("new", "same"):  # a new registration, or a replace that keeps the url
         body = {"artifact_type": "model", "name": "Renamed", "url": new_url() if body == "new" else artifact_url}
     user = user_of(kind, resource, make_user)
@@ -195,7 +205,9 @@ def test_api(aws_world, make_user, kind, resource, method, url, body, allowed):
 )
 def test_admin(aws_world, make_user, kind, resource, right, method, url, form, allowed):
     artifact_id = fresh_artifact(new_url())
-    url = url.format(artifact=quote(artifact_id))
+    url = url.format(artifact=quote(artifact_id), scan=queued_scan())
+    if resource == "repairs":
+        scan_run_here(scan_create(origin="command", segments=1))  # findings to offer for repair
     user = user_of(kind, resource, make_user)
     client = Client()
     if user is not None:
@@ -209,7 +221,9 @@ def test_admin(aws_world, make_user, kind, resource, right, method, url, form, a
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/?next=")
     elif expected == OK:
         assert response.status_code == allowed, response.content.decode()[:2000]
-        if allowed == 302 and url.endswith("/delete/"):
+        if allowed == 302 and resource == "repairs":
+            assert response["Location"] == REPAIRS_ADMIN
+        elif allowed == 302 and url.endswith("/delete/"):
             assert response["Location"] == ARTIFACTS_ADMIN
     else:
         assert response.status_code == expected

@@ -12,6 +12,7 @@ from artifacts.names import normalize_name, normalize_url
 from artifacts.rating import rating_problems, sub_scores
 from artifacts.records import parse_json_object, record_from_item
 from artifacts.stage_artifacts import StageArtifact, stage_artifacts
+from core.stored_json import read_json
 from projects.snapshot import read_snapshot
 
 
@@ -205,3 +206,12 @@ def test_normalize_url(url, expected):
 @given(st.from_regex(r"https?://[A-Za-z0-9.-]{1,20}(:[0-9]{1,4})?(/[A-Za-z0-9._~-]{0,8}){0,4}/?", fullmatch=True))
 def test_normalizing_a_url_is_idempotent(url):
     assert normalize_url(normalize_url(url)) == normalize_url(url)
+
+
+def test_a_rating_read_from_its_stored_text_holds_exact_numbers_and_is_valid():
+    rating = read_json('{"net_score": 0.12345678901234567890123, "net_score_latency": 1e2, "size_score": {"pc": 0.5}}')
+    assert rating_problems(rating) == []
+    assert [(score.key, score.score, score.latency) for score in sub_scores(rating)] == [
+        ("net_score", Decimal("0.12345678901234567890123"), 100),
+        ("size_score", None, None),
+    ]
