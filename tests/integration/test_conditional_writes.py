@@ -123,7 +123,7 @@ def test_an_artifact_replace_built_from_what_it_read_keeps_another_writers_score
         return form.content(current)
 
     replaced = artifact_replace(artifact_id=model.artifact_id, content=content)
-    assert replaced.rating == {"net_score": 0.7, "bus_factor": 0.9}
+    assert replaced.rating == {"net_score": Decimal("0.7"), "bus_factor": Decimal("0.9")}
     # A change to the score the form edits is refused.
     dynamodb_table(settings.DYNAMODB_ARTIFACTS_TABLE).update_item(
         Key={"artifact_id": model.artifact_id},
@@ -132,7 +132,10 @@ def test_an_artifact_replace_built_from_what_it_read_keeps_another_writers_score
     )
     with pytest.raises(ChangedMeanwhile):
         artifact_replace(artifact_id=model.artifact_id, content=content)
-    assert artifact_get(artifact_id=model.artifact_id).rating == {"net_score": 0.7, "bus_factor": 0.1}
+    assert artifact_get(artifact_id=model.artifact_id).rating == {
+        "net_score": Decimal("0.7"),
+        "bus_factor": Decimal("0.1"),
+    }
 
 
 def test_a_form_replaces_a_value_of_any_stored_type(projects, client, superuser):
