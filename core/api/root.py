@@ -18,5 +18,6 @@ class ApiRootView(APIRootView):
     """Projects, jobs, artifacts and stale-key repairs stored in DynamoDB and S3. Every resource
     needs a staff user with its permission; these links, like the schema, are public."""
 
+    name = "DynamoDB window API"
     api_root_dict = RESOURCES
     permission_classes = [AllowAny]
