@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
+EMULATOR_HOST = "127.0.0.1"
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")
 
 
@@ -42,24 +42,25 @@ def refuse_taken_port(port: int) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds
         try:
-            probe.bind((LOOPBACK, port))
+            probe.bind((EMULATOR_HOST, port))
         except OSError as err:
             sys.exit(f"Port {port} is taken ({err.strerror}): stop what holds it, or choose another with PORT=...")
 
 
-def start_emulator(port: int, started: list[subprocess.Popen]) -> str:
-    command = [sys.executable, str(ROOT / "scripts" / "local_emulator.py"), LOOPBACK, str(port)]
+def start_emulator(port: int) -> tuple[subprocess.Popen, str]:
+    """The emulator's process and endpoint. It lives while the caller holds the process's stdin."""
+    command = [sys.executable, str(ROOT / "scripts" / "local_emulator.py"), EMULATOR_HOST, str(port)]
     emulator = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    started.append(emulator)
     endpoint = emulator.stdout.readline().strip()  # printed only once its own socket listens
     if not endpoint:
+        emulator.wait()
         sys.exit(
-            f"The AWS emulator could not listen on {LOOPBACK}:{port}: another emulator or program holds"
+            f"The AWS emulator could not listen on {EMULATOR_HOST}:{port}: another emulator or program holds"
             " that port. Stop it, choose a free port with EMULATOR_PORT=... (0: any), or use that server"
-            f" on purpose with AWS_ENDPOINT_URL=http://{LOOPBACK}:{port} (nothing is then created or"
+            f" on purpose with AWS_ENDPOINT_URL=http://{EMULATOR_HOST}:{port} (nothing is then created or"
             " seeded in it)."
         )
-    return endpoint
+    return emulator, endpoint
 
 
 def choose_aws(started: list[subprocess.Popen]) -> Aws:
@@ -70,7 +71,8 @@ def choose_aws(started: list[subprocess.Popen]) -> Aws:
                 del os.environ[name]
         named = [f"{name}={value}" for name, value in given.items() if value]
         return Aws(", ".join(named) or "AWS (credentials and region from the usual chain)", own_emulator=False)
-    endpoint = start_emulator(port_setting("EMULATOR_PORT", "4566", lowest=0), started)
+    emulator, endpoint = start_emulator(port_setting("EMULATOR_PORT", "4566", lowest=0))
+    started.append(emulator)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     # Real credentials are never sent to the emulator, and no configured profile is consulted.
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
@@ -120,7 +122,7 @@ def serve(aws: Aws, port: int) -> None:
     except CommandError as err:
         sys.exit(f"{err}\n(AWS: {aws.where})")
     username, password, token = ensure_superuser(reset_password=aws.own_emulator)
-    address = f"{LOOPBACK}:{port}"
+    address = f"{EMULATOR_HOST}:{port}"
     print(f"\nData: {aws.where}", flush=True)
     print(f"Admin: http://{address}/admin/  (user {username!r}, {password})")
     print(f"API:   http://{address}/api/  (header 'Authorization: Token {token}'), docs at /api/docs/")
