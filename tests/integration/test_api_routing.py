@@ -169,3 +169,15 @@ def test_others_in_a_browser_get_json_errors_and_no_data(world, make_user, who, 
     assert response.status_code == status and "proj-1" not in response.content.decode()
     if who != "staff without permission":  # staff see the page, with the refusal and nothing else
         assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "route",
+    ["/api/", "/api/projects/", "/api/projects/proj-1/", "/api/jobs/", "/api/jobs/job-1/", "/api/artifacts/"]
+    + ["/api/repairs/", "/api/projects/proj-1/stages/build/"],
+)
+def test_every_route_renders_its_browsable_page_for_staff(world, client, superuser, route):
+    client.force_login(superuser)
+    response = client.get(route, HTTP_ACCEPT=HTML)
+    assert response["Content-Type"].startswith("text/html")
+    assert response.status_code == (405 if "stages" in route else 200)  # stages take PATCH only
