@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core.api.root import ApiRootView
 from core.views import healthz
 
 admin.site.site_header = "DynamoDB window"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("config.api_urls")),
+    path("api", ApiRootView.as_view()),  # the root without its trailing slash, as every API route
 ]
 
 # Under /api/ these answer in the API's error shape; elsewhere they are Django's own pages.

@@ -129,6 +129,7 @@ def test_a_request_django_refuses_inside_a_view_is_a_json_400_in_every_mode(api,
 
 def test_the_root_links_every_resource_and_each_link_answers(api):
     links = api.get("/api/").json()
+    assert api.get("/api").json() == links
     assert set(links) == {"projects", "jobs", "artifacts", "repairs", "schema", "docs"}
     for url in links.values():
         assert url.startswith("http://testserver/api/") and url.endswith("/")
