@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EMULATOR_HOST = "127.0.0.1"
+EMULATOR_HOST = WEB_HOST = "127.0.0.1"
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3")
 
 
@@ -42,7 +42,7 @@ def refuse_taken_port(port: int) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver binds
         try:
-            probe.bind((EMULATOR_HOST, port))
+            probe.bind((WEB_HOST, port))
         except OSError as err:
             sys.exit(f"Port {port} is taken ({err.strerror}): stop what holds it, or choose another with PORT=...")
 
@@ -122,7 +122,7 @@ def serve(aws: Aws, port: int) -> None:
     except CommandError as err:
         sys.exit(f"{err}\n(AWS: {aws.where})")
     username, password, token = ensure_superuser(reset_password=aws.own_emulator)
-    address = f"{EMULATOR_HOST}:{port}"
+    address = f"{WEB_HOST}:{port}"
     print(f"\nData: {aws.where}", flush=True)
     print(f"Admin: http://{address}/admin/  (user {username!r}, {password})")
     print(f"API:   http://{address}/api/  (header 'Authorization: Token {token}'), docs at /api/docs/")
