@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core.api.root import ApiRootView
-from core.views import healthz
+from core.views import MetricsView, healthz
 
 admin.site.site_header = "DynamoDB window"
 admin.site.site_title = "DynamoDB window"
@@ -12,6 +12,7 @@ admin.site.site_url = "/api/"  # "View site": the API's root, browsable for staf
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/", include("config.api_urls")),
     path("api", ApiRootView.as_view()),  # the root without its trailing slash, as every API route
 ]

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from core.dynamo.connection import dynamodb_client, dynamodb_table
 from core.dynamo.values import to_dynamodb
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 SNAPSHOT = {"total": 1, "completed": 0, "stages": [{"stage": "build", "status": "running"}]}
 PROJECT = {"project_id": "proj-1", "status": "running", "stages_snapshot": json.dumps(SNAPSHOT)}
