@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.test_commands import ROOT
-from tests.e2e.test_production_server import free_port
+from tests.servers import free_port, listening
 
 DEMO_PROJECT = "proj_b0520328c1e1"  # one of projects/demo.py's fixed ids
 
@@ -108,22 +108,11 @@ def other_emulator():
     servers inside the test process would share its state)."""
     port = free_port()
     moto_server = Path(sys.executable).parent / "moto_server"
-    server = subprocess.Popen([moto_server, "-H", "127.0.0.1", "-p", str(port)], stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                requests.get(f"{endpoint}/moto-api/data.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with listening([moto_server, "-H", "127.0.0.1", "-p", str(port)], port, stderr=subprocess.DEVNULL):
+        yield f"http://127.0.0.1:{port}"
 
 
-def listening(port: int) -> bool:
+def answers(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
@@ -151,7 +140,7 @@ def test_a_taken_web_port_is_refused_before_anything_starts(make_run):
         assert run.finish() != 0
     assert f"Port {web_port} is taken" in run.text()
     assert run.group_is_gone()
-    assert not listening(emulator_port)  # no emulator was started, none is left behind
+    assert not answers(emulator_port)  # no emulator was started, none is left behind
 
 
 def test_an_emulator_already_on_its_port_is_refused_and_left_untouched(make_run, other_emulator):
@@ -228,4 +217,4 @@ def test_its_own_emulator_gets_the_demo_data_and_never_outlives_it(make_run, end
         run.process.send_signal(signal.SIGKILL)
     run.finish()
     assert run.group_is_gone()
-    assert not listening(emulator_port)
+    assert not answers(emulator_port)
