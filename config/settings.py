@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
+    "django_tasks",  # the task engine (background scans), before the apps whose admin adjusts it
+    "django_tasks_db",
     "axes",  # admin login throttling
     "core",
     "projects",
@@ -141,6 +143,8 @@ DYNAMODB_JOBS_TABLE = env.text("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = env.text("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = env.text("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307200, minimum=1)
+# The most stages of one project that its admin page reads (then pages through); the API serves them all.
+PROJECT_STAGES_MAX_COUNT = env.integer("PROJECT_STAGES_MAX_COUNT", 10000, minimum=1)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -173,7 +177,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StaffModelPermission"],
     # JSON first (clients); the browsable pages only for staff browsers (core.api.negotiation).
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "core.api.renderers.ExactJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.StaffBrowsableNegotiation",
@@ -230,6 +234,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.text("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": []},  # in place of Django's plain-text console handler: JSON via the root
         "axes": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
         "werkzeug": {"level": "ERROR"},
@@ -238,3 +243,10 @@ LOGGING = {
         "request": {"level": "INFO"},
     },
 }
+
+# Background work (stale-key scans): Django's Tasks API (django-tasks) with its database backend,
+# so the queue lives in DATABASE_URL and workers need nothing else (`manage.py run_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+REPAIR_SCAN_SEGMENTS = env.integer("REPAIR_SCAN_SEGMENTS", 4, minimum=1)
+REPAIR_SCAN_LEASE_SECONDS = env.number("REPAIR_SCAN_LEASE_SECONDS", 60)
+REPAIR_SCAN_SCHEDULE_SECONDS = env.number("REPAIR_SCAN_SCHEDULE_SECONDS", 0)  # 0: no scheduled scans

@@ -8,7 +8,7 @@ or seeded there (the tables are only checked) and an existing admin keeps its pa
 
 The web port (PORT, default 8000) is checked before anything starts, and whatever was started is
 stopped on every way out (Ctrl-C, SIGTERM, SIGHUP, an error; the emulator also stops by itself
-when this process dies).
+when this process dies, even by SIGKILL). A background worker runs the scans.
 """
 
 import os
@@ -90,6 +90,11 @@ def prepare_aws(aws: Aws) -> None:
         call_command("bootstrap_aws", "--check")
 
 
+def start_worker() -> subprocess.Popen:
+    """One background worker for scans (`manage.py run_worker`), stopped with the server."""
+    return subprocess.Popen([sys.executable, "manage.py", "run_worker", "--verbosity", "0"], cwd=ROOT)
+
+
 def ensure_superuser(*, reset_password: bool) -> tuple[str, str, str]:
     """The admin user and its token; its password is (re)set only when `reset_password` or when
     the user is new. Returns (username, what to print about the password, token)."""
@@ -110,7 +115,7 @@ def ensure_superuser(*, reset_password: bool) -> tuple[str, str, str]:
     return username, told, token.key
 
 
-def serve(aws: Aws, port: int) -> None:
+def serve(aws: Aws, port: int, started: list[subprocess.Popen]) -> None:
     import django
     from django.core.management import call_command
     from django.core.management.base import CommandError
@@ -121,6 +126,11 @@ def serve(aws: Aws, port: int) -> None:
         prepare_aws(aws)
     except CommandError as err:
         sys.exit(f"{err}\n(AWS: {aws.where})")
+    started.append(start_worker())
+    if aws.own_emulator:  # the first scan, so the repairs page has findings to show (never on others' tables)
+        from jobs.repairs.scans import scan_start
+
+        scan_start(origin="command")
     username, password, token = ensure_superuser(reset_password=aws.own_emulator)
     address = f"{WEB_HOST}:{port}"
     print(f"\nData: {aws.where}", flush=True)
@@ -135,7 +145,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
         process.terminate()
     for process in reversed(processes):
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -152,7 +162,7 @@ def main() -> None:
     refuse_taken_port(port)  # runserver would exit with os._exit, past any cleanup
     started: list[subprocess.Popen] = []  # every process this script starts, stopped on the way out
     try:
-        serve(choose_aws(started), port)
+        serve(choose_aws(started), port, started)
     except KeyboardInterrupt:
         pass
     finally:
