@@ -155,3 +155,22 @@ def test_numbers_of_offloaded_steps_are_answered_exactly(aws, api):
     response = api.get("/api/jobs/job_exact/")
     assert response.status_code == 200
     assert b'"cost":0.12345678901234567890123' in response.content.replace(b" ", b"")
+
+
+@pytest.mark.django_db
+def test_a_write_on_an_item_holding_odd_values_applies_and_answers_200(table, api):
+    """Binary that is not UTF-8 and sets, in the snapshot and beside it: the write is applied, and
+    its answer is rendered (it used to apply, then answer 500)."""
+    table.put_item(
+        Item={
+            "project_id": "proj_odd_api",
+            "raw": Binary(b"\xff\xfe"),
+            "stages_snapshot": {"stages": [{"stage": "ours"}, ODD_STAGE]},
+        }
+    )
+    patched = api.patch("/api/projects/proj_odd_api/stages/ours/", {"logs": ["x"]}, format="json")
+    replaced = api.put("/api/projects/proj_odd_api/stages/ours/artifacts/", {"artifacts": ["a"]}, format="json")
+    assert (patched.status_code, replaced.status_code) == (200, 200)
+    stored = table.get_item(Key={"project_id": "proj_odd_api"})["Item"]["stages_snapshot"]["stages"]
+    assert stored[0] == {"stage": "ours", "logs": ["x"], "output_data": {"artifacts": ["a"]}}
+    assert stored[1] == ODD_STAGE
