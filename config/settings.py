@@ -103,6 +103,8 @@ DYNAMODB_JOBS_TABLE = os.environ.get("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = os.environ.get("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = int(os.environ.get("EXECUTION_STEPS_OFFLOAD_BYTES", "307200"))
+# Most DynamoDB requests one filtered list page makes while it looks for `limit` matches.
+LIST_MAX_REQUESTS = int(os.environ.get("LIST_MAX_REQUESTS", "8"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -64,15 +64,18 @@ class ProjectsGateway(Gateway):
     def page(
         self, *, status: str | None = None, limit: int, cursor: str | None = None, fields: list[str] | None = None
     ) -> Page[ProjectRecord]:
-        """One Scan request; `status` filters (so a page may hold fewer than `limit` projects) and
-        `fields`, when given, are the only attributes read (the key is always among them)."""
+        """One page of projects: one Scan, or with `status` Scans until the page is full or the
+        request budget is spent (core.dynamo.paging); `fields`, when given, are the only
+        attributes read (the key is always among them)."""
         projection = sorted({KEY, *fields}) if fields else None
         request = expression_kwargs(
             filter=equals("status", status) if status is not None else None, projection=projection
         )
         scope = f"projects:status={status or ''}:fields={','.join(projection or [])}"
-        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
-        return Page(items=[ProjectRecord.from_item(item) for item in page.items], next_cursor=page.next_cursor)
+        page = read_page(
+            self.table, operation="scan", scope=scope, limit=limit, key_names=(KEY,), cursor=cursor, **request
+        )
+        return page.map(ProjectRecord.from_item)
 
     def update_attributes(
         self, project_id: str, *, values: dict[str, Any], remove: Iterable[str] = ()
