@@ -39,10 +39,12 @@ class JobAdmin(GatewayAdmin):
         Column("Updated", lambda record: record.item.get("updated_at") or "—"),
     )
     list_filters = (
-        ListFilter("status", "status", STATUS_CHOICES),
-        ListFilter("location", "steps stored", tuple(LOCATION_LABELS.items())),
+        ListFilter("status", "status", STATUS_CHOICES, value=lambda record: record.status),
+        ListFilter(
+            "location", "steps stored", tuple(LOCATION_LABELS.items()), value=lambda record: record.steps_location
+        ),
     )
-    search_help_text = "Job ids containing this text (case-sensitive); combines with the filters."
+    search_help_text = "A whole job id (one lookup), or part of one (case-sensitive); combines with the filters."
 
     def fetch_page(self, request, *, filters, query, cursor, limit):
         return JobGateway().list_page(

@@ -42,17 +42,23 @@ class ProjectAdmin(GatewayAdmin):
         Column("Progress", progress_text),
         Column("Updated", lambda record: record.text("updated_at")),
     )
-    list_filters = (ListFilter("status", "status", tuple((status, status) for status in PROJECT_STATUSES)),)
-    search_help_text = "Exact project ID, e.g. proj_b0520328c1e1."
+    list_filters = (
+        ListFilter(
+            "status",
+            "status",
+            tuple((status, status) for status in PROJECT_STATUSES),
+            value=lambda record: record.item.get("status"),
+        ),
+    )
+    search_help_text = (
+        "A whole project ID (one lookup, e.g. proj_b0520328c1e1), or part of one (case-sensitive); "
+        "combines with the filter."
+    )
 
     def fetch_page(self, request, *, filters, query, cursor, limit) -> Page:
-        gateway = ProjectsGateway()
-        status = filters.get("status")
-        if query:
-            record = gateway.get(query)
-            found = record is not None and (status is None or record.item.get("status") == status)
-            return Page(items=[record] if found else [], next_cursor=None)
-        return gateway.page(status=status, limit=limit, cursor=cursor)
+        return ProjectsGateway().page(
+            status=filters.get("status"), id_contains=query or None, limit=limit, cursor=cursor
+        )
 
     def fetch_record(self, request, object_id):
         return ProjectsGateway().get(object_id)

@@ -95,11 +95,15 @@ def test_progress_column_shows_completed_of_total(table, admin_client):
 
 
 @pytest.mark.django_db
-def test_search_is_one_exact_lookup(table, admin_client):
+def test_a_whole_id_is_one_lookup_and_part_of_one_a_search(table, admin_client):
     with watch_calls() as calls:
         html = admin_client.get("/admin/projects/project/?q=proj_new").content.decode()
     assert calls == [("dynamodb", "GetItem")] and result_ids(html) == ["proj_new"]
-    assert result_ids(admin_client.get("/admin/projects/project/?q=proj_ne").content.decode()) == []
+    assert 'id="found-by-id"' in html
+    with watch_calls() as calls:
+        html = admin_client.get("/admin/projects/project/?q=proj_ne").content.decode()
+    assert calls == [("dynamodb", "GetItem"), ("dynamodb", "Scan")]
+    assert result_ids(html) == ["proj_new"] and 'id="found-by-id"' not in html
     html = admin_client.get("/admin/projects/project/?q=proj_new&status=completed").content.decode()
     assert result_ids(html) == [] and "Nothing found." in html
 
