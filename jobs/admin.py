@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from core.admin import Column, GatewayAdmin, ListFilter
 from core.errors import NotFound
+from core.time_formats import format_datetime
 
 from . import presentation
 from .gateway import JobGateway, JobRecord
@@ -36,7 +37,7 @@ class JobAdmin(GatewayAdmin):
         Column("Status", lambda record: record.status or "—"),
         Column("Steps stored", lambda record: LOCATION_LABELS[record.steps_location]),
         Column("Step count", step_count),
-        Column("Updated", lambda record: record.item.get("updated_at") or "—"),
+        Column("Updated (UTC)", lambda record: format_datetime(record.item.get("updated_at"))),
     )
     list_filters = (
         ListFilter("status", "status", STATUS_CHOICES, value=lambda record: record.status),

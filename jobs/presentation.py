@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.dynamo.values import from_dynamodb
+from core.time_formats import format_datetime, format_duration_ms, is_timestamp
 
 from .gateway import STEPS, STEPS_KEY, JobRecord
 
@@ -52,7 +53,12 @@ def attribute_rows(record: JobRecord) -> list[Attribute]:
     names.sort(
         key=lambda name: (FIRST_ATTRIBUTES.index(name) if name in FIRST_ATTRIBUTES else len(FIRST_ATTRIBUTES), name)
     )
-    return [Attribute(name, as_text(from_dynamodb(record.item[name]))) for name in names]
+    return [Attribute(name, attribute_text(name, from_dynamodb(record.item[name]))) for name in names]
+
+
+def attribute_text(name: str, value: Any):
+    """Timestamps (`*_at` strings) in the admin's date format; anything else as text."""
+    return format_datetime(value) if is_timestamp(name, value) else as_text(value)
 
 
 def step_rows(steps: list[dict]) -> list[StepRow]:
@@ -69,7 +75,7 @@ def step_rows(steps: list[dict]) -> list[StepRow]:
                 step_type=str(step.get("step_type") or ""),
                 status=status,
                 status_class=status.lower() if status.lower() in STATUS_CLASSES else "other",
-                duration=format_duration(ms) if ms is not None else "—",
+                duration=format_duration_ms(ms) if ms is not None else "—",
                 bar_percent=round(100 * ms / longest, 1) if ms and longest else 0,
                 previews=step_previews(step),
             )
@@ -92,7 +98,7 @@ def preview(title: str, value: Any) -> Preview:
 
 def total_duration(steps: list[dict]) -> str | None:
     durations = [ms for ms in map(duration_ms, steps) if ms is not None]
-    return format_duration(sum(durations)) if durations else None
+    return format_duration_ms(sum(durations)) if durations else None
 
 
 def duration_ms(step: dict) -> float | None:
@@ -100,15 +106,6 @@ def duration_ms(step: dict) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
     return value
-
-
-def format_duration(ms: float) -> str:
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds:02d} s"
 
 
 def as_text(value: Any) -> str:

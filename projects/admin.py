@@ -7,6 +7,7 @@ from django.contrib import admin
 from core.admin import Column, GatewayAdmin, ListFilter
 from core.dynamo.paging import Page
 from core.dynamo.values import from_dynamodb
+from core.time_formats import format_datetime, is_timestamp
 
 from .gateway import KEY, SNAPSHOT, ProjectRecord, ProjectsGateway
 from .models import Project
@@ -32,6 +33,10 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(from_dynamodb(value), ensure_ascii=False, default=repr)
 
 
+def attribute_text(name: str, value: Any):
+    return format_datetime(value) if is_timestamp(name, value) else as_text(value)
+
+
 @admin.register(Project)
 class ProjectAdmin(GatewayAdmin):
     detail_template = "admin/projects/project/detail.html"
@@ -40,7 +45,7 @@ class ProjectAdmin(GatewayAdmin):
         Column("Status", lambda record: record.text("status")),
         Column("Current stage", lambda record: record.text("current_stage")),
         Column("Progress", progress_text),
-        Column("Updated", lambda record: record.text("updated_at")),
+        Column("Updated (UTC)", lambda record: format_datetime(record.item.get("updated_at"))),
     )
     list_filters = (
         ListFilter(
@@ -70,7 +75,7 @@ class ProjectAdmin(GatewayAdmin):
             timeline = build_timeline(reading.snapshot, now=datetime.now(UTC))
         others = sorted(name for name in record.item if name not in {KEY, SNAPSHOT})
         return {
-            "attributes": [(name, as_text(record.item[name])) for name in (KEY, *others)],
+            "attributes": [(name, attribute_text(name, record.item[name])) for name in (KEY, *others)],
             "snapshot": reading,
             "storage_form": STORAGE_FORMS.get(reading.form, ""),
             "stored_snapshot": "" if reading.error is None else as_text(reading.stored),

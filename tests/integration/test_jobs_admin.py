@@ -58,8 +58,13 @@ def test_list_shows_where_steps_live_with_one_scan_and_no_s3(staff, gateway):
         response = staff.get("/admin/jobs/job/")
     assert response.status_code == 200
     assert calls == [("dynamodb", "Scan")]
-    cells = {job_id: re.findall(r"<td>([^<]*)</td>", rest) for job_id, rest in rows(response.content.decode())}
-    assert cells["inline"] == ["running", "Inline", "3", "2025-11-07T09:12:03.120Z"]
+    cells = {job_id: re.findall(r"<td>(.*?)</td>", rest) for job_id, rest in rows(response.content.decode())}
+    assert cells["inline"] == [
+        "running",
+        "Inline",
+        "3",
+        '<time datetime="2025-11-07T09:12:03.120000Z" title="2025-11-07T09:12:03.120Z">Nov. 7, 2025, 9:12 a.m.</time>',
+    ]
     assert cells["none"] == ["pending", "None", "—", "—"]
     assert cells["s3"][:3] == ["completed", "S3", "—"]
 
