@@ -161,7 +161,7 @@ class GatewayAdmin(admin.ModelAdmin):
                 {"size": size, "selected": size == limit, "url": "?" + urlencode({**base_params, "per_page": size})}
                 for size in PAGE_SIZES
             ],
-            "per_page": limit,
+            "per_page": base_params.get("per_page", ""),  # kept by the search form when not the default
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.change_list_template, context)

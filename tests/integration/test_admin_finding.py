@@ -121,6 +121,7 @@ def test_page_sizes(staff, jobs):
     assert len(job_ids(html)) == 100
     assert "per_page=100" in link(html, "next-page")
     assert "<strong>100</strong>" in html and 'per_page=200">200</a>' in html
+    assert '<input type="hidden" name="per_page" value="100">' in html  # a search keeps the page size
     assert len(job_ids(staff.get(JOBS, {"per_page": "200"}).content.decode())) == 200
     # Any other value is the default, as an unknown filter value is ignored.
     assert len(job_ids(staff.get(JOBS, {"per_page": "100000"}).content.decode())) == 25
