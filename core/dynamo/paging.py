@@ -66,13 +66,14 @@ def read_page(
         scanned += response.get("ScannedCount", 0)
         found = response.get("Items", [])
         room = limit - len(items)
-        if len(found) > room:
-            items += found[:room]
-            next_key = {name: items[-1][name] for name in key_names}
-            break
-        items += found
+        items += found[:room]
         next_key = response.get("LastEvaluatedKey")
-        if next_key is None or len(items) == limit or requests >= max_requests:
+        if len(items) == limit:
+            # Full: resume right after the last item returned (its key, whatever came after it).
+            more = next_key is not None or len(found) > room
+            next_key = {name: items[-1][name] for name in key_names} if more else None
+            break
+        if next_key is None or requests >= max_requests:
             break
         request["ExclusiveStartKey"] = next_key
     return Page(
