@@ -73,7 +73,7 @@ def test_a_short_page_says_how_much_it_searched(staff, aws, settings):
     settings.LIST_MAX_REQUESTS = 2
     html = staff.get(JOBS, {"status": "failed"}).content.decode()
     extent = re.search(r'<p class="help" id="search-extent">(.*?)</p>', html).group(1)
-    assert re.fullmatch(r"No matches: searched \d+ items in 2 requests; more remain\.", extent)
+    assert re.fullmatch(r"No matches: searched [\d,]+ items in 2 requests; more remain\.", extent)
     assert "Nothing found." not in html and link(html, "next-page")
 
 
