@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PROD_STAMP := $(VENV)/.installed-production-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint chromium services serve bench clean
+.PHONY: run test lint chromium services serve bench bench-scans clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ test: $(STAMP) chromium services lint
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(PY) -m bench --scale $(BENCH_SCALE)
+
+# Background scans of a big Jobs table on 1, 2 and 4 worker processes, a killed worker included
+# (not part of `make bench`: about an hour at 100,000 jobs on the emulator). Writes docs/BENCHMARKS_SCANS.md.
+BENCH_JOBS ?= 100000
+bench-scans: $(STAMP)
+	$(PY) -m bench.workers --jobs $(BENCH_JOBS)
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 # Installs requirements.txt only. Requests are logged by the app (one JSON line each), not gunicorn.

@@ -6,7 +6,7 @@ with views that read one page through a gateway: cursor paging, no total count, 
 QuerySet over domain data (a fake QuerySet that counts would turn every page into a full Scan).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -38,6 +39,45 @@ class ListFilter:
     choices: tuple[tuple[str, str], ...]  # (value, label)
     # The record's value for this filter: a record found by its id is shown only if it matches.
     value: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class DetailPage:
+    """One page of a long list on a detail page (stages, logs, steps), with links to its neighbours."""
+
+    items: Sequence
+    first: int  # index of the first item shown
+    number: int
+    pages: int
+    count: int
+    previous_url: str | None
+    next_url: str | None
+
+    @property
+    def last(self) -> int:
+        """Position (from 1) of the last item shown."""
+        return self.first + len(self.items)
+
+
+def detail_page(items: Sequence, query: Mapping, parameter: str, per_page: int, keep: Mapping = ()) -> DetailPage:
+    """The page of `items` that `query[parameter]` names (the first for a missing or odd value);
+    its links keep the other parameters of `query`, changed by `keep` (None drops one)."""
+    page = Paginator(items, per_page).get_page(query.get(parameter))
+    params = {**{name: query.get(name) for name in query}, **dict(keep)}
+    params = {name: value for name, value in params.items() if value is not None}
+
+    def url(number: int) -> str:
+        return "?" + urlencode({**params, parameter: number})
+
+    return DetailPage(
+        items=page.object_list,
+        first=page.start_index() - 1 if items else 0,
+        number=page.number,
+        pages=page.paginator.num_pages,
+        count=len(items),
+        previous_url=url(page.previous_page_number()) if page.has_previous() else None,
+        next_url=url(page.next_page_number()) if page.has_next() else None,
+    )
 
 
 class GatewayAdmin(admin.ModelAdmin):

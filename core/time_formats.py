@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.formats import date_format
 from django.utils.html import format_html
 
+from core.display import DISPLAY_MAX_CHARS, displayed_text
 from core.timestamps import parse_time, utc_iso
 
 UNKNOWN = "—"
@@ -29,19 +30,19 @@ def moment_text(moment: datetime, *, time_only: bool = False) -> str:
         return moment.isoformat()
 
 
-def format_datetime(value: Any):
+def format_datetime(value: Any, *, limit: int = DISPLAY_MAX_CHARS):
     """A stored timestamp (or an aware datetime) for an admin page: the formatted moment in a
     <time> element whose title is the value as stored; a value that is not a readable time, as
-    text; none, a dash."""
+    text (of at most `limit` characters, by core.display's rules); none, a dash."""
     if value is None or value == "":
         return UNKNOWN
     moment = value if isinstance(value, datetime) and value.tzinfo else parse_time(value)
     if moment is None:
-        return str(value)
+        return displayed_text(value, limit)
     try:
         machine = utc_iso(moment)
     except (OverflowError, ValueError):  # in range as written, out of range in UTC (year 1 or 9999)
-        return str(value)
+        return displayed_text(value, limit)
     return format_html('<time datetime="{}" title="{}">{}</time>', machine, value, moment_text(moment))
 
 

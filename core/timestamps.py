@@ -21,6 +21,8 @@ def parse_time(value: object) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        # In UTC, so that comparing and subtracting cannot overflow later: 0001-01-01T00:00+05:00
+        # parses, but its UTC moment is before year 1.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -14,7 +14,7 @@ from core.errors import ConditionFailed, NotFound
 from core.tables import PROJECTS
 from core.timestamps import utc_now_iso
 
-from .snapshot import MalformedSnapshot, SnapshotReading, encode, read_snapshot
+from .snapshot import InvalidSnapshot, MalformedSnapshot, SnapshotReading, encode, read_snapshot, writable_document
 
 KEY = PROJECTS.key
 SNAPSHOT = "stages_snapshot"
@@ -124,14 +124,16 @@ class ProjectsGateway(Gateway):
             if record is None:
                 raise project_not_found(project_id)
             reading = record.snapshot
-            if reading.error is not None:
-                raise MalformedSnapshot(
-                    f"The stages_snapshot of project {project_id!r} is malformed ({reading.error}); "
-                    "it cannot be changed until it is repaired."
-                )
             if reading.missing:
                 raise NotFound(f"Project {project_id!r} has no stages_snapshot, so it has no stages.")
-            update = Update().set(SNAPSHOT, encode(change(reading.document), reading.form))
+            try:
+                changed = change(writable_document(reading))
+            except InvalidSnapshot as err:
+                raise MalformedSnapshot(
+                    f"The stages_snapshot of project {project_id!r} is malformed ({err}); "
+                    "it cannot be changed until it is repaired."
+                ) from None
+            update = Update().set(SNAPSHOT, encode(changed, reading.form))
             update.set(UPDATED_AT, utc_now_iso())
             return self._update(project_id, update, equals(SNAPSHOT, reading.stored))
 

@@ -1,7 +1,8 @@
 from decimal import Decimal
 
+from core.display import DISPLAY_MAX_CHARS
 from jobs.gateway import JobRecord
-from jobs.presentation import PREVIEW_CHARS, attribute_rows, step_rows, total_duration
+from jobs.presentation import attribute_rows, step_rows, total_duration
 
 
 def test_durations_read_as_on_every_admin_page():
@@ -37,7 +38,7 @@ def test_input_output_and_other_fields_are_collapsible_previews_cut_at_a_limit()
         "step_order": 7,
         "step_name": "Write",
         "input": {"prompt": "hi"},
-        "output": "x" * (PREVIEW_CHARS + 5),
+        "output": "x" * (DISPLAY_MAX_CHARS + 5),
         "usage_info": {"tokens": 3},
     }
     (row,) = step_rows([step])
@@ -47,7 +48,7 @@ def test_input_output_and_other_fields_are_collapsible_previews_cut_at_a_limit()
         ("Output", True),
         ("Other fields", False),
     ]
-    assert len(row.previews[1].text) == PREVIEW_CHARS
+    assert row.previews[1].text == "x" * DISPLAY_MAX_CHARS + "…"
     assert '"prompt": "hi"' in row.previews[0].text and '"usage_info"' in row.previews[2].text
 
 
