@@ -142,6 +142,10 @@ DYNAMODB_JOBS_TABLE = env.text("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = env.text("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = env.text("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307200, minimum=1)
+# Most DynamoDB requests one filtered list page makes while it looks for `limit` matches.
+LIST_MAX_REQUESTS = env.integer("LIST_MAX_REQUESTS", 8, minimum=1)
+# The most stages of one project that its admin page reads (then pages through); the API serves them all.
+PROJECT_STAGES_MAX_COUNT = env.integer("PROJECT_STAGES_MAX_COUNT", 10000, minimum=1)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -172,7 +176,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StaffModelPermission"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
@@ -226,6 +230,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.text("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": []},  # in place of Django's plain-text console handler: JSON via the root
         "axes": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
         "werkzeug": {"level": "ERROR"},

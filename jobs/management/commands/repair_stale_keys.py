@@ -1,4 +1,3 @@
-import json
 from argparse import ArgumentTypeError
 from itertools import zip_longest
 
@@ -6,6 +5,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from core.commands import AwsCommand
+from core.display import displayed
+from core.stored_json import write_json
 from jobs.models import Scan
 from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, KINDS, Finding
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED, Outcome, Repairer
@@ -105,7 +106,8 @@ class Command(AwsCommand):
                 self._progress_line("")
         repaired = sum(1 for outcome in outcomes if outcome.status == REPAIRED)
         if options["json"]:
-            self.stdout.write(json.dumps(stale_keys_document(findings=findings, repaired=repaired)))
+            document = stale_keys_document(findings=findings, repaired=repaired)
+            self.stdout.write(write_json(displayed(document).value))
             for outcome in outcomes:
                 if outcome.status != REPAIRED:
                     self.stderr.write(
