@@ -103,6 +103,10 @@ DYNAMODB_JOBS_TABLE = os.environ.get("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = os.environ.get("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = int(os.environ.get("EXECUTION_STEPS_OFFLOAD_BYTES", "307200"))
+# Bounds on reading one job's offloaded steps (other services write the objects): decompressed
+# JSON bytes read, and steps parsed. A document past either is not served; the job says why.
+EXECUTION_STEPS_MAX_BYTES = int(os.environ.get("EXECUTION_STEPS_MAX_BYTES", str(32 * 1024 * 1024)))
+EXECUTION_STEPS_MAX_COUNT = int(os.environ.get("EXECUTION_STEPS_MAX_COUNT", "100000"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
