@@ -21,7 +21,9 @@ from .steps_store import (
     StepsMissing,
     StepsUnreadable,
     StoredObject,
+    foreign_key_problem,
     job_id_of_key,
+    names_nothing,
     validate_job_id,
 )
 
@@ -45,6 +47,7 @@ class StepsView:
     error: str | None = None
     object_size: int | None = None  # bytes of the S3 object the steps were read from
     missing: bool = False  # the key points at no object
+    foreign: bool = False  # the key is not the job's own: never followed
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,13 @@ def job_execution_steps(
             )
         return StepsView(steps=from_dynamodb(steps), location=location, s3_key=None)
     key = record.steps_key
-    if not isinstance(key, str) or not key:
-        return StepsView(steps=None, location=location, s3_key=None, error=f"The S3 key {key!r} is not a valid key.")
+    foreign = foreign_key_problem(record.job_id, key)
+    if foreign is not None:
+        shown = key if isinstance(key, str) else None
+        error = f"Not followed: {foreign} (a foreign key: see Stale key repairs)."
+        return StepsView(steps=None, location=location, s3_key=shown, error=error, foreign=True)
+    if names_nothing(key):
+        return StepsView(steps=None, location=location, s3_key=None, error="The S3 key is empty.")
     if written is not None:
         return StepsView(steps=from_dynamodb(to_dynamodb(written, STEPS)), location=location, s3_key=key)
     try:
@@ -107,8 +115,10 @@ def job_execution_steps(
 
 
 def job_stale_key(*, record: JobRecord, steps: StepsView) -> str | None:
-    """The stale-key finding this job shows, if any: `both_present`, `dangling_key` or
-    `oversize_inline` (named as the repairs name them)."""
+    """The stale-key finding this job shows, if any: `foreign_key`, `both_present`, `dangling_key`
+    or `oversize_inline` (named as the repairs name them)."""
+    if steps.foreign:
+        return "foreign_key"
     if record.has_both:
         return "both_present"
     if steps.missing:

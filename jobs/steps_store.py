@@ -14,7 +14,9 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from typing import Any
 
+from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from django.conf import settings
 
@@ -77,6 +79,48 @@ def job_id_of_key(key: str) -> str | None:
     """The job id in a well-formed steps key (`jobs/{job_id}/execution_steps.json`), else None."""
     match = STEPS_KEY_PATTERN.fullmatch(key) if isinstance(key, str) else None
     return match.group(1) if match and SAFE_JOB_ID.fullmatch(match.group(1)) else None
+
+
+def names_nothing(key: Any) -> bool:
+    """A null or empty key: it names no object, so removing it loses nothing."""
+    return key is None or key == ""
+
+
+def foreign_key_problem(job_id: str, key: Any) -> str | None:
+    """Why a stored key is not the job's own steps key (`jobs/{job_id}/execution_steps.json`),
+    or None when it is, or when it names nothing. A foreign key is never read, written or deleted
+    on the job's behalf: it may name another job's object, or anything else in the bucket."""
+    if names_nothing(key):
+        return None
+    if not isinstance(key, str):
+        return f"the key is not a string but a {type(key).__name__}"
+    try:
+        own = steps_key(job_id)
+    except InvalidInput:
+        return "the job's id cannot name an S3 object, so no key is its own"
+    if key == own:
+        return None
+    other = job_id_of_key(key)
+    if other is not None:
+        return f"the key {key} is job {other}'s, not this job's {own}"
+    return f"the key {key[:200]!r} is not this job's {own}"
+
+
+def key_names(value: Any) -> set[str]:
+    """Every object key a stored key attribute could be taken to name, whatever its type: a string,
+    Binary or bytes as UTF-8, and the strings inside lists, sets and maps. An object any of these
+    names is never treated as unreferenced."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, Binary):
+        value = value.value
+    if isinstance(value, bytes | bytearray):
+        return {bytes(value).decode("utf-8", "replace")}
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple | set | frozenset):
+        return set().union(*(key_names(element) for element in value))
+    return set()
 
 
 def encode_steps(steps: list) -> bytes:

@@ -15,16 +15,8 @@ from django.utils import timezone
 from core.admin import GatewayAdmin, ListFilter
 
 from ..models import Job, StaleKeyRepair
-from .findings import (
-    DEFAULT_KINDS,
-    KIND_LABELS,
-    KIND_RULES,
-    KINDS,
-    OVERSIZE_INLINE,
-    Finding,
-    human_age,
-    human_size,
-)
+from .findings import OVERSIZE_INLINE, Finding, human_age, human_size
+from .kinds import DEFAULT_KINDS, KIND_LABELS, KIND_RULES, KINDS
 from .permissions import can_repair, can_view_findings
 from .repairer import READY, REPAIRED, SKIPPED
 from .scanner import stale_keys_scan

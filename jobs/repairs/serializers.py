@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .findings import KINDS
+from .kinds import KINDS
 
 
 class FindingsQuerySerializer(serializers.Serializer):

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from core.api.paging import parse_query
 from jobs.models import StaleKeyRepair
 
-from .findings import DEFAULT_KINDS, KINDS
+from .kinds import DEFAULT_KINDS, KINDS
 from .permissions import FindingsPermission
 from .scanner import stale_keys_scan
 from .serializers import FindingsQuerySerializer, FindingsSerializer

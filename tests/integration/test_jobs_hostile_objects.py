@@ -5,12 +5,15 @@ API's job detail and the admin's job page: never a 500, the job always shown, an
 import gzip
 import json
 import tracemalloc
+from decimal import Decimal
 from functools import cache
 
 import pytest
+from boto3.dynamodb.types import Binary
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from core.dynamo.connection import watch_calls
 from core.dynamo.values import to_dynamodb
 from jobs.gateway import JobGateway
 from jobs.steps_store import ExecutionStepsStore, steps_key
@@ -113,3 +116,44 @@ def test_the_caps_are_settings(api, hostile_jobs, settings):
     assert job["execution_steps_error"] is None and len(job["execution_steps"]) == len(EMPTY_STEPS_2MB) // 3
     settings.EXECUTION_STEPS_MAX_BYTES = 1_000_000  # ...and now its 2 MB do not fit the byte cap
     assert "more than 1,000,000 bytes" in api.get("/api/jobs/bomb_2kb/").json()["execution_steps_error"]
+
+
+FOREIGN_KEYS = {
+    "another_jobs": "jobs/plain/execution_steps.json",
+    "secret": "secret/config.json",
+    "escape": "jobs/../secret/config.json",
+    "binary": Binary(b"jobs/plain/execution_steps.json"),
+    "list": ["jobs/plain/execution_steps.json"],
+    "number": Decimal(7),
+    "map": {"key": "jobs/plain/execution_steps.json"},
+}
+
+
+@pytest.fixture
+def foreign_jobs(hostile_jobs):
+    ExecutionStepsStore().storage.s3_client().put_object(
+        Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key="secret/config.json", Body=b'[{"password": "hunter2"}]'
+    )
+    table = JobGateway().table
+    for name, key in FOREIGN_KEYS.items():
+        table.put_item(Item={"job_id": f"foreign_{name}", "status": "done", "execution_steps_s3_key": key})
+
+
+@pytest.mark.parametrize("name", list(FOREIGN_KEYS))
+def test_a_foreign_key_is_never_followed_by_the_api(api, foreign_jobs, name):
+    with watch_calls() as calls:
+        response = api.get(f"/api/jobs/foreign_{name}/")
+    assert response.status_code == 200 and calls == [("dynamodb", "GetItem")]  # S3 is never asked
+    job = response.json()
+    assert job["execution_steps"] is None and "hunter2" not in response.content.decode()
+    assert "Not followed" in job["execution_steps_error"] and "foreign key" in job["execution_steps_error"]
+
+
+@pytest.mark.parametrize("name", list(FOREIGN_KEYS))
+def test_the_admin_page_warns_of_a_foreign_key_without_following_it(client, superuser, foreign_jobs, name):
+    client.force_login(superuser)
+    with watch_calls() as calls:
+        response = client.get(f"/admin/jobs/job/foreign_{name}/change/")
+    assert response.status_code == 200 and ("s3", "GetObject") not in calls
+    html = response.content.decode()
+    assert "hunter2" not in html and "<code>foreign_key</code>" in html and "Not followed" in html

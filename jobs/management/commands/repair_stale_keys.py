@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from core.commands import AwsCommand
-from jobs.repairs.findings import DEFAULT_KINDS, DEFAULT_MIN_ORPHAN_AGE, KINDS, OVERSIZE_INLINE
+from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE
+from jobs.repairs.kinds import DEFAULT_KINDS, KINDS
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED, Outcome, Repairer
 from jobs.repairs.scanner import MAX_SEGMENTS, ScanProgress, ScanReport, stale_keys_scan
 from jobs.repairs.services import stale_key_repair, stale_key_repair_user, stale_keys_document
