@@ -95,7 +95,8 @@ def test_preview_then_confirm_repairs_logs_and_redirects(world, repairer):
 
 
 def test_repair_all_of_a_kind_skips_what_changed_after_the_preview(world, repairer):
-    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both"))
+    world.put(steps_key("both-2"), make_steps(3))
+    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both-2"))
     html = repairer.post(REPAIR, {"scope": "kind:both_present"}).content.decode()
     assert 'value="Yes, repair 2"' in html
     rerun_first_step(worker_table(), "both-2")  # a worker, between preview and confirmation
@@ -136,6 +137,16 @@ def test_tampered_or_missing_tokens_are_refused_without_change(world, repairer):
     empty = repairer.post(REPAIR, {"scope": "selected"})
     assert empty.status_code == 302 and "Select the findings" in str(list(get_messages(empty.wsgi_request))[0])
     assert repairer.get(REPAIR).status_code == 405
+    assert world.items() == items
+
+
+def test_a_token_of_one_purpose_used_as_the_other_is_a_400(world, repairer):
+    items = world.items()
+    finding = tokens(repairer.get(PAGE).content.decode())["both"]
+    preview = repairer.post(REPAIR, {"scope": "selected", "finding": [finding]}).content.decode()
+    plans = hidden(preview, "plans")
+    assert repairer.post(REPAIR, {"confirm": "yes", "plans": finding}).status_code == 400
+    assert repairer.post(REPAIR, {"scope": "selected", "finding": [plans]}).status_code == 400
     assert world.items() == items
 
 
