@@ -31,7 +31,10 @@ KEY_SUFFIX = "/execution_steps.json"
 SAFE_JOB_ID = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._:@=+-]{1,255}")
 STEPS_KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + "([^/]+)" + re.escape(KEY_SUFFIX))
 GZIP_MAGIC = b"\x1f\x8b"
-CHUNK_BYTES = 64 * 1024  # an object's body is read in chunks of this size
+CHUNK_BYTES = 64 * 1024
+# An object younger than this may be a worker's upload whose item write is still to come (upload,
+# then update_item): it is never deleted as unreferenced.
+ORPHAN_GRACE_SECONDS = 3600  # an object's body is read in chunks of this size
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 

@@ -13,7 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.timesince import timesince
 
 from jobs.gateway import STEPS, STEPS_KEY
-from jobs.steps_store import StoredObject
+from jobs.steps_store import ORPHAN_GRACE_SECONDS, StoredObject
 
 # The kinds' names (each kind is a class in kinds.py).
 BOTH_PRESENT = "both_present"
@@ -21,7 +21,7 @@ DANGLING_KEY = "dangling_key"
 FOREIGN_KEY = "foreign_key"
 ORPHAN_OBJECT = "orphan_object"
 OVERSIZE_INLINE = "oversize_inline"
-DEFAULT_MIN_ORPHAN_AGE = 3600  # seconds
+DEFAULT_MIN_ORPHAN_AGE = ORPHAN_GRACE_SECONDS
 
 # The attributes a repair is conditional on, as they were read.
 WATCHED_ATTRIBUTES = (STEPS_KEY, STEPS, "updated_at")
