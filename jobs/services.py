@@ -231,7 +231,7 @@ def _delete_replaced(gateway: JobGateway, store: ExecutionStepsStore, job_id: st
     """After an inline write: delete the version the item pointed at, only when it is older than
     the orphan grace age. A younger one may be an upstream worker's upload whose item write is
     still to come (upload, then update_item): it is left for the orphan repair to judge later."""
-    if _younger_than_grace(replaced):
+    if replaced.younger_than(ORPHAN_GRACE_SECONDS, datetime.now(UTC)):
         logger.info("Job %s: %s is younger than the grace age; left to the orphan repair", job_id, replaced.key)
         return
     _delete_unreferenced(gateway, store, job_id, replaced)
@@ -288,12 +288,6 @@ def _upload_over_what_was_read(store: ExecutionStepsStore, current: JobRecord, s
         return store.save(job_id, steps, if_match=read.etag)
     except ConditionFailed as err:
         raise Conflict(f"Another writer is uploading the steps of job '{job_id}' now; try again.") from err
-
-
-def _younger_than_grace(stored: StoredObject) -> bool:
-    if stored.last_modified is None:
-        return True
-    return (datetime.now(UTC) - stored.last_modified).total_seconds() < ORPHAN_GRACE_SECONDS
 
 
 def _still_as_read(gateway: JobGateway, current: JobRecord) -> bool:

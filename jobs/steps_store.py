@@ -58,6 +58,10 @@ class StoredObject:
     version_id: str | None = None  # set when the bucket keeps versions
     etag: str | None = None  # for conditional requests (If-Match / If-None-Match)
 
+    def younger_than(self, seconds: int, now: datetime) -> bool:
+        """True when modified less than `seconds` before `now`, or when its age is unknown."""
+        return self.last_modified is None or (now - self.last_modified).total_seconds() < seconds
+
 
 @dataclass(frozen=True)
 class LoadedSteps:

@@ -84,6 +84,7 @@ class Kind:
         raise NotImplementedError
 
     def describe(self) -> dict[str, str]:
+        """The kind as pages list it: its name, a label, and the rule its repair follows."""
         return {"kind": self.name, "label": self.label, "rule": self.rule}
 
 
@@ -229,7 +230,7 @@ class OrphanObject(Kind):
         if job_id is None or stored.key in scan.named:
             return None  # not a steps object (left alone), or named by a job
         modified = stored.last_modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        young = (scan.now - stored.last_modified).total_seconds() < scan.min_orphan_age
+        young = stored.younger_than(scan.min_orphan_age, scan.now)
         grace = f"; younger than the grace age ({human_seconds(scan.min_orphan_age)}): kept for now" if young else ""
         detail = f"no job references this object ({human_size(stored.size)}, last modified {modified}){grace}"
         return Finding(kind=self.name, job_id=job_id, s3_key=stored.key, detail=detail, object=stored)
@@ -343,8 +344,8 @@ KIND_CLASSES: tuple[type[Kind], ...] = (BothPresent, DanglingKey, ForeignKey, Or
 KINDS_BY_NAME: dict[str, Kind] = {kind.name: kind() for kind in KIND_CLASSES}
 KINDS = tuple(KINDS_BY_NAME)
 DEFAULT_KINDS = tuple(name for name, kind in KINDS_BY_NAME.items() if kind.default)
-KIND_LABELS = {name: kind.label for name, kind in KINDS_BY_NAME.items()}
-KIND_RULES = {name: kind.rule for name, kind in KINDS_BY_NAME.items()}
+KIND_LABELS = {name: kind.describe()["label"] for name, kind in KINDS_BY_NAME.items()}
+KIND_RULES = {name: kind.describe()["rule"] for name, kind in KINDS_BY_NAME.items()}
 
 
 def kind_named(name: str) -> Kind:

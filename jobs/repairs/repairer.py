@@ -83,12 +83,13 @@ class Repairer:
 
     def check_grace(self, stored: StoredObject | None, now: datetime) -> None:
         """NotReady when the object is younger than the grace age: a worker may be about to write its key."""
-        if stored is None or stored.last_modified is None:
-            return
-        if (now - stored.last_modified).total_seconds() < self.min_orphan_age:
+        if stored is None:
+            return  # a finding carried without its listing: the object re-read is checked
+        if stored.younger_than(self.min_orphan_age, now):
+            age = f"{human_age(stored.last_modified, now)} old" if stored.last_modified else "of unknown age"
             raise NotReady(
                 SKIP,
-                f"Kept: {human_age(stored.last_modified, now)} old, younger than the grace age "
+                f"Kept: {age}, younger than the grace age "
                 f"({human_seconds(self.min_orphan_age)}); a worker may be about to write its key.",
             )
 

@@ -1,4 +1,5 @@
-"""The one stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3.
+"""The one stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3,
+each item and object handed to the kinds that read that source (kinds.py decides what is a finding).
 
 Cost. The key scan filters on `attribute_exists(execution_steps_s3_key)` and projects the id,
 the steps pair and `updated_at`: items without a key come back as nothing, offloaded items as a
