@@ -272,9 +272,10 @@ def _write_offloaded(
 def _upload_over_what_was_read(store: ExecutionStepsStore, current: JobRecord, steps: list) -> StoredObject:
     """Upload the steps replacing only the object read just before (If-Match), or only where there
     is none (If-None-Match: the usual case when the item names no object). An object that changes
-    between that read and the upload is another writer's upload in flight, whose item write is
-    still to come: this write gives way (409) rather than retrying over it. A replaced object stays
-    in the bucket as a previous version."""
+    between that read and the upload is another writer's upload in flight. When it is one of ours,
+    the whole write is tried again (ConditionFailed: that writer's item write is conditional too).
+    When it is another service's, whose item write is blind and still to come, this write gives way
+    (409) rather than going over it. A replaced object stays in the bucket as a previous version."""
     job_id, key = current.job_id, steps_key(current.job_id)
     try:
         if current.steps_key != key:
@@ -286,8 +287,11 @@ def _upload_over_what_was_read(store: ExecutionStepsStore, current: JobRecord, s
         if read is None:
             return store.save(job_id, steps, if_absent=True)
         return store.save(job_id, steps, if_match=read.etag)
-    except ConditionFailed as err:
-        raise Conflict(f"Another writer is uploading the steps of job '{job_id}' now; try again.") from err
+    except ConditionFailed:
+        uploaded = store.head(key)
+        if uploaded is not None and uploaded.ours:
+            raise
+        raise Conflict(f"Another service is uploading the steps of job '{job_id}' now; try again.")
 
 
 def _still_as_read(gateway: JobGateway, current: JobRecord) -> bool:

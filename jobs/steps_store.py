@@ -32,6 +32,10 @@ SAFE_JOB_ID = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._:@=+-]{1,255}")
 STEPS_KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + "([^/]+)" + re.escape(KEY_SUFFIX))
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 64 * 1024
+# Our uploads say so in their metadata: an upload by another of our writers may be retried over
+# (its item write is conditional), another service's may not (its item write is blind).
+WRITER_METADATA = "writer"
+OUR_WRITER = "dynamodb-window"
 # An object younger than this may be a worker's upload whose item write is still to come (upload,
 # then update_item): it is never deleted as unreferenced.
 ORPHAN_GRACE_SECONDS = 3600  # an object's body is read in chunks of this size
@@ -57,6 +61,7 @@ class StoredObject:
     last_modified: datetime | None = None
     version_id: str | None = None  # set when the bucket keeps versions
     etag: str | None = None  # for conditional requests (If-Match / If-None-Match)
+    ours: bool = False  # uploaded by this project's writers (whose item writes are conditional)
 
     def younger_than(self, seconds: int, now: datetime) -> bool:
         """True when modified less than `seconds` before `now`, or when its age is unknown."""
@@ -235,9 +240,16 @@ class ExecutionStepsStore:
             extra["IfMatch"] = if_match
         with self._conditional(key), s3_errors(self.bucket):
             response = self.storage.s3_client().put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", **extra
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                Metadata={WRITER_METADATA: OUR_WRITER},
+                **extra,
             )
-        return StoredObject(key=key, size=len(body), version_id=_version(response), etag=response.get("ETag"))
+        return StoredObject(
+            key=key, size=len(body), version_id=_version(response), etag=response.get("ETag"), ours=True
+        )
 
     def delete_version(self, key: str, version_id: str) -> None:
         """Drop one version, so that the one before it is current again (an undo of `save`)."""
@@ -296,6 +308,7 @@ class ExecutionStepsStore:
             last_modified=response.get("LastModified"),
             version_id=_version(response),
             etag=response.get("ETag"),
+            ours=response.get("Metadata", {}).get(WRITER_METADATA) == OUR_WRITER,
         )
 
     def delete(self, key: str, *, if_match: str | None = None) -> None:

@@ -141,10 +141,18 @@ def test_an_upstream_offload_before_our_commit_leaves_ours_whole(offloaded, unho
 def test_an_upload_between_our_read_and_our_upload_makes_ours_give_way(offloaded, unhook):
     worker = SeedWorker()
     once_at("before-call.s3.PutObject", lambda: worker.upload("j", steps("upstream", True)))
-    with pytest.raises(Conflict, match="Another writer is uploading"):
+    with pytest.raises(Conflict, match="Another service is uploading"):
         ours(large=True)
     worker.write_item("j", {"execution_steps_s3_key": steps_key("j"), "current_step": "upstream"})
     assert final_job() == ("upstream", steps("upstream", True))
+
+
+def test_an_upload_by_another_of_our_writers_is_retried_over(offloaded, unhook):
+    # Our writers' item writes are conditional: the one whose upload was overtaken tries again.
+    other = lambda: job_update(job_id="j", execution_steps=steps("other", True), attributes={"current_step": "other"})  # noqa: E731
+    raced = once_at("before-call.s3.PutObject", other)
+    ours(large=True)
+    assert raced and final_job() == ("ours", steps("ours", True))
 
 
 def big(writer: str) -> dict:
