@@ -28,7 +28,7 @@ def _convert(value: Any, where: str, level: int) -> Any:
         raise InvalidInput(
             f"{where}: DynamoDB allows at most {MAX_NESTING_LEVELS - 1} maps or lists nested around a value."
         )
-    if value is None or isinstance(value, (bool, str, bytes, bytearray)):
+    if value is None or isinstance(value, (bool, str, bytes, bytearray, Binary)):  # Binary: as read back
         return value
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):

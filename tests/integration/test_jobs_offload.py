@@ -252,6 +252,17 @@ def test_a_key_of_another_job_is_never_deleted(gateway, store):
     assert store.load(other) == big_steps(count=1)
 
 
+@pytest.mark.parametrize("key", ["other", "binary", "list"])
+def test_writes_over_a_foreign_key_never_touch_the_object_it_names(gateway, store, monkeypatch, key):
+    monkeypatch.setattr("jobs.services.ORPHAN_GRACE_SECONDS", 0)
+    other = store.save("other", big_steps(count=1))
+    stored_key = {"other": other.key, "binary": other.key.encode(), "list": [other.key]}[key]
+    put(gateway, job_id="borrower", execution_steps_s3_key=stored_key)
+    assert job_update(job_id="borrower", execution_steps=big_steps(count=2)).steps_key == steps_key("borrower")
+    assert job_update(job_id="borrower", execution_steps=[{"step_name": "small"}]).steps_location == "inline"
+    assert store.load(other.key) == big_steps(count=1) and store.head(other.key).version_id == other.version_id
+
+
 def test_a_writer_that_offloads_between_our_read_and_write_loses_nothing(gateway, store):
     put(gateway, job_id="race", status="running")
     theirs = [{"step_name": "theirs"}]
