@@ -4,14 +4,21 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+PROD_STAMP := $(VENV)/.installed-production-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint chromium serve bench clean
+.PHONY: run test lint chromium services serve bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# Production: requirements.txt only (no emulator, no test tools).
+$(PROD_STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(PROD_STAMP)
 
 run: $(STAMP)
 	$(PY) scripts/run_local.py
@@ -22,13 +29,23 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# The tests start their own PostgreSQL and Redis servers from Debian's packages (never a system
+# service): installed here when missing.
+services:
+	@{ command -v redis-server && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server >/dev/null; }
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run >/dev/null
 
-test: $(STAMP) chromium lint
+# The whole suite on SQLite, then the tests of what app processes share (marked shared_db) on a
+# throwaway PostgreSQL server.
+test: $(STAMP) chromium services lint
 	$(PY) -m pytest
+	$(PY) -m pytest -m shared_db --postgres
 
 # Performance report (not part of `make test`): its own moto server, about 15 minutes at full size;
 # `make bench BENCH_SCALE=0.1` for a quick look. Writes docs/BENCHMARKS.md.
@@ -37,14 +54,17 @@ bench: $(STAMP)
 	$(PY) -m bench --scale $(BENCH_SCALE)
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
+# Installs requirements.txt only. Requests are logged by the app (one JSON line each), not gunicorn.
 # The worker timeout outlasts an AWS call that times out on every attempt (3 x (3 s + 10 s) by
 # default), so a slow AWS is answered with the API's 503, not a killed worker.
-serve: $(STAMP)
+# Each start gives the workers a new, empty directory where they add up their metrics.
+serve: $(PROD_STAMP)
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py migrate --noinput
-	$(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-0.0.0.0:8000} --workers $${WEB_CONCURRENCY:-3} \
-	  --timeout $${GUNICORN_TIMEOUT:-120} --access-logfile - --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
+	PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$$(mktemp -d)} \
+	  $(VENV)/bin/gunicorn config.wsgi --bind $${BIND:-0.0.0.0:8000} --workers $${WEB_CONCURRENCY:-3} \
+	  --timeout $${GUNICORN_TIMEOUT:-120} --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}"
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -309,9 +309,10 @@ def _where_the_time_goes(overhead: list) -> str:
         f"and throttles {drf:.2f} ms; the API's own 404 (the permission check, the view, the error body) "
         f"{api:.2f} ms. Of the {min(added):.2f}–{max(added):.2f} ms added to the raw calls, Django and DRF so "
         f"account for about {drf:.2f} ms, and the views' own work (parsing the snapshot, converting DynamoDB "
-        "numbers, serializing, rendering JSON) for the rest. No request above makes an SQL query: a token's user "
-        "and permissions are read once (2 queries) and remembered for API_AUTH_CACHE_SECONDS (README, "
-        "Configuration). Between network waits, as an API server runs, this code runs slower than back to back: "
+        "numbers, serializing, rendering JSON) for the rest. No request above makes an SQL query: a token, its user "
+        "and their permissions are read once (3 queries, DRF's TokenAuthentication and Django's ModelBackend) and "
+        "kept in Django's cache for API_AUTH_CACHE_SECONDS (README, Configuration). Between network waits, as an "
+        "API server runs, this code runs slower than back to back: "
         f"the same 404 repeated in a tight loop takes {tight.format()} ms."
     )
     if max(added) <= 1.3 * min(added):

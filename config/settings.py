@@ -1,32 +1,27 @@
-"""Settings, read from the environment (see README "Configuration")."""
+"""Settings, read from the environment (see README "Configuration").
 
-import os
+Every setting taken from the environment is declared once, here, through a typed reader of
+config/env.py: `NAME = env.integer("NAME", default)`. A bad value stops the process with a line
+naming the variable and the form it expects.
+"""
+
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+
+from config import env
+from config.development import development_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
-
-
-DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+SECRET_KEY = env.text("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
-    SECRET_KEY = "django-insecure-local-development-only"
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+        raise env.ConfigurationError("Set DJANGO_SECRET_KEY (or DJANGO_DEBUG=1 for local development).")
+    SECRET_KEY = development_secret_key(BASE_DIR / ".development-secret-key")
+ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ("127.0.0.1", "localhost") if DEBUG else ())
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
+    "axes",  # admin login throttling
     "core",
     "projects",
     "jobs",
@@ -46,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.observability.RequestLogMiddleware",  # first: it times and counts the whole request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -55,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.AwsErrorPageMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,10 +73,49 @@ TEMPLATES = [
     },
 ]
 
-# Users, sessions, tokens and the admin log only; domain data lives in DynamoDB and S3.
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60)}
+# Users, sessions, tokens, the admin log and login attempts; domain data lives in DynamoDB and S3.
+DATABASE_URL = env.url(
+    "DATABASE_URL",
+    f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    schemes=("postgres", "postgresql", "sqlite"),
+    example="postgres://user:password@host:5432/name",
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-AUTHENTICATION_BACKENDS = ["core.auth.PermissionsBackend"]
+
+# What processes share besides the database: throttle counts, what is known of a token's user
+# (core/api/authentication.py) and the health report. Local memory (per process) by default;
+# Redis (redis://host:port/db) when several processes serve the app.
+CACHE_URL = env.url(
+    "CACHE_URL", "locmem://", schemes=("locmem", "redis", "rediss", "unix"), example="redis://127.0.0.1:6379/1"
+)
+if CACHE_URL.startswith("locmem:"):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 10_000}}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # A Redis that stops answering fails the request quickly instead of holding the worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins before checking passwords
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin logins: after AXES_FAILURE_LIMIT failures for one username from one client address, that
+# pair is refused for AXES_COOLOFF_MINUTES. Attempts are kept in the database, which every
+# process shares (and `manage.py axes_reset` clears); the address is read as the API's throttles
+# read it (NUM_PROXIES).
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.number("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.auth.client_address"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -89,24 +126,24 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- AWS (boto3 reads the same variables; they are declared here once with their defaults) ---
-AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or None
-AWS_ENDPOINT_URL_DYNAMODB = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or AWS_ENDPOINT_URL
-AWS_ENDPOINT_URL_S3 = os.environ.get("AWS_ENDPOINT_URL_S3") or AWS_ENDPOINT_URL
-AWS_DEFAULT_REGION = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+AWS_ENDPOINT_URL = env.url("AWS_ENDPOINT_URL", None, schemes=("http", "https"))
+AWS_ENDPOINT_URL_DYNAMODB = env.url("AWS_ENDPOINT_URL_DYNAMODB", AWS_ENDPOINT_URL, schemes=("http", "https"))
+AWS_ENDPOINT_URL_S3 = env.url("AWS_ENDPOINT_URL_S3", AWS_ENDPOINT_URL, schemes=("http", "https"))
+AWS_DEFAULT_REGION = env.text("AWS_DEFAULT_REGION", "us-east-1")
 # Seconds; a down endpoint must turn into a 503 quickly, not hang a request.
-AWS_CONNECT_TIMEOUT = float(os.environ.get("AWS_CONNECT_TIMEOUT", "3"))
-AWS_READ_TIMEOUT = float(os.environ.get("AWS_READ_TIMEOUT", "10"))
-AWS_MAX_ATTEMPTS = int(os.environ.get("AWS_MAX_ATTEMPTS", "3"))
+AWS_CONNECT_TIMEOUT = env.number("AWS_CONNECT_TIMEOUT", 3)
+AWS_READ_TIMEOUT = env.number("AWS_READ_TIMEOUT", 10)
+AWS_MAX_ATTEMPTS = env.integer("AWS_MAX_ATTEMPTS", 3, minimum=1)
 
-DYNAMODB_PROJECTS_TABLE = os.environ.get("DYNAMODB_PROJECTS_TABLE", "AgentProjects")
-DYNAMODB_JOBS_TABLE = os.environ.get("DYNAMODB_JOBS_TABLE", "Jobs")
-DYNAMODB_ARTIFACTS_TABLE = os.environ.get("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
-AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
-EXECUTION_STEPS_OFFLOAD_BYTES = int(os.environ.get("EXECUTION_STEPS_OFFLOAD_BYTES", "307200"))
+DYNAMODB_PROJECTS_TABLE = env.text("DYNAMODB_PROJECTS_TABLE", "AgentProjects")
+DYNAMODB_JOBS_TABLE = env.text("DYNAMODB_JOBS_TABLE", "Jobs")
+DYNAMODB_ARTIFACTS_TABLE = env.text("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
+AWS_STORAGE_BUCKET_NAME = env.text("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
+EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307200, minimum=1)
 # Bounds on reading one job's offloaded steps (other services write the objects): decompressed
 # JSON bytes read, and steps parsed. A document past either is not served; the job says why.
-EXECUTION_STEPS_MAX_BYTES = int(os.environ.get("EXECUTION_STEPS_MAX_BYTES", str(32 * 1024 * 1024)))
-EXECUTION_STEPS_MAX_COUNT = int(os.environ.get("EXECUTION_STEPS_MAX_COUNT", "100000"))
+EXECUTION_STEPS_MAX_BYTES = env.integer("EXECUTION_STEPS_MAX_BYTES", 32 * 1024 * 1024, minimum=1)
+EXECUTION_STEPS_MAX_COUNT = env.integer("EXECUTION_STEPS_MAX_COUNT", 100_000, minimum=1)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -126,9 +163,10 @@ if DEBUG:
 
 # --- API ---
 # Largest JSON request body the API reads (execution steps may be megabytes; S3 holds them).
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(16 * 1024 * 1024)))
-# How long each process may go on trusting a token's user and permissions (core/api/authentication.py).
-API_AUTH_CACHE_SECONDS = float(os.environ.get("API_AUTH_CACHE_SECONDS", "5"))
+API_MAX_BODY_BYTES = env.integer("API_MAX_BODY_BYTES", 16 * 1024 * 1024, minimum=1)
+# How long a token's user and permissions are kept in the cache (core/api/authentication.py); any
+# change to them made through Django deletes the entries at once, this bounds the rest.
+API_AUTH_CACHE_SECONDS = env.number("API_AUTH_CACHE_SECONDS", 60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so that anonymous requests get 401 with WWW-Authenticate.
@@ -145,9 +183,12 @@ REST_FRAMEWORK = {
         "core.api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("API_THROTTLE_ANON", "60/minute"),
-        "user": os.environ.get("API_THROTTLE_USER", "6000/minute"),
+        "anon": env.rate("API_THROTTLE_ANON", "60/minute"),
+        "user": env.rate("API_THROTTLE_USER", "6000/minute"),
     },
+    # Proxies in front of the app that append to X-Forwarded-For: the client is the address the
+    # nearest of them saw. With None, DRF would believe whatever a client puts in the header.
+    "NUM_PROXIES": env.integer("NUM_PROXIES", 1),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -164,20 +205,34 @@ SPECTACULAR_SETTINGS = {
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if not DEBUG:
-    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.boolean("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # /healthz is polled over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# /healthz answers from the cache for this long, so that a storm of polls is not one of AWS requests.
+HEALTHZ_CACHE_SECONDS = env.number("HEALTHZ_CACHE_SECONDS", 5)
+
+# One JSON object per line, each with the request id of the request it belongs to
+# (core/observability.py); one line per request from the `request` logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"botocore": {"level": "WARNING"}, "werkzeug": {"level": "ERROR"}},
+    "filters": {"request_id": {"()": "core.observability.RequestIdFilter"}},
+    "formatters": {"json": {"()": "core.observability.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": env.text("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        "werkzeug": {"level": "ERROR"},
+        # The request log says what django.server and django.request would say again.
+        "django.server": {"level": "ERROR"},
+        "request": {"level": "INFO"},
+    },
 }

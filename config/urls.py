@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from core.views import healthz
+from core.views import MetricsView, healthz
 
 admin.site.site_header = "DynamoDB window"
 admin.site.site_title = "DynamoDB window"
@@ -12,6 +12,7 @@ admin.site.index_title = "Projects, jobs and artifacts in DynamoDB and S3"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "api/docs/",

@@ -4,9 +4,11 @@ permissions, and a Playwright browser on Debian's chromium."""
 import logging
 import os
 import threading
+import uuid
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
+import psycopg
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -17,6 +19,8 @@ from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
 from core import bootstrap
+from tests.postgres_plugin import POSTGRES_URL
+from tests.servers import redis_server
 
 # Before the test modules import it: its helpers assert.
 pytest.register_assert_rewrite("tests.integration.artifacts_support")
@@ -31,6 +35,34 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request):
+    """The throwaway PostgreSQL server of `pytest --postgres` (tests/postgres_plugin.py)."""
+    if not request.config.getoption("--postgres"):
+        pytest.skip("needs --postgres")
+    return request.config.stash[POSTGRES_URL]
+
+
+@pytest.fixture
+def shared_database_url(request, tmp_path):
+    """A database for the app processes a test starts: a new PostgreSQL database with --postgres,
+    otherwise an SQLite file."""
+    if not request.config.getoption("--postgres"):
+        return f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    server = request.getfixturevalue("postgres_url")
+    name = f"processes_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{server.rsplit('/', 1)[0]}/{name}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A throwaway Redis server for the session (Debian's redis-server, a free loopback port)."""
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture
@@ -143,12 +175,12 @@ def make_user(django_user_model):
 
 
 @pytest.fixture(autouse=True)
-def forget_api_principals():
-    """Each test starts with no token's user remembered: that cache is per process, while each
-    test's database is rolled back."""
-    from core.api.authentication import forget_principals
+def empty_cache():
+    """Each test starts with an empty cache (tokens' users, throttle counts, the health report):
+    the cache outlives a test, while each test's database is rolled back."""
+    from django.core.cache import cache
 
-    forget_principals()
+    cache.clear()
 
 
 @pytest.fixture

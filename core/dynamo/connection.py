@@ -3,7 +3,8 @@
 Endpoint and region come from settings (which read AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB,
 AWS_DEFAULT_REGION); the cache is keyed by them, so changing settings gives a fresh resource.
 Every client made here announces its API calls to `watch_calls()` listeners through
-botocore's event hooks, which is how tests and the benchmark count AWS round trips.
+botocore's event hooks, which is how tests and the benchmark count AWS round trips, and to the
+request log and metrics (core/observability.py).
 """
 
 import threading
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 import boto3
 from botocore.config import Config
 from django.conf import settings
+
+from core import observability
 
 _local = threading.local()
 _listeners: list[Callable[[str, str], None]] = []
@@ -42,6 +45,8 @@ def boto_session() -> boto3.session.Session:
     if session is None:
         session = boto3.session.Session()
         session.events.register("before-call", _announce)
+        for event, hook in observability.BOTOCORE_HOOKS:
+            session.events.register(event, hook)
         _local.session = session
     return session
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from core import metrics
 from core.errors import ConditionFailed, Conflict
 
 T = TypeVar("T")
@@ -24,6 +25,8 @@ def retry_on_conflict(attempt: Callable[[], T], *, what: str, attempts: int = DE
             return attempt()
         except ConditionFailed:
             if number == attempts:
+                metrics.CONDITIONAL_WRITE_CONFLICTS.labels("gave_up").inc()
                 break
+            metrics.CONDITIONAL_WRITE_CONFLICTS.labels("retried").inc()
             time.sleep(random.uniform(0, min(0.005 * 2**number, MAX_WAIT_SECONDS)))  # capped, jittered backoff
     raise Conflict(f"{what} was changed by other writers {attempts} times in a row; try again.")

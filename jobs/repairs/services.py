@@ -7,6 +7,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
+from core import metrics
 from core.errors import InvalidInput
 from jobs.models import Job
 
@@ -41,6 +42,7 @@ def stale_key_repair(
     """Apply one repair; when applied, record it in the admin log against the job, by `user`."""
     outcome = (repairer or Repairer(min_orphan_age=min_orphan_age)).apply(finding, confirmed_action=confirmed_action)
     if outcome.status == REPAIRED:
+        metrics.REPAIRS_APPLIED.labels(finding.kind).inc()
         LogEntry.objects.log_actions(
             user_id=user.pk,
             queryset=[Job(pk=finding.job_id)],

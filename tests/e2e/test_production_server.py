@@ -5,7 +5,6 @@ slow to answer: the contract's answers, in time."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ from jobs.services import job_update
 from tests.e2e.test_commands import ROOT
 from tests.e2e.test_faults import LARGE, SMALL, SilentServer
 from tests.e2e.test_production_settings import PRODUCTION, run
+from tests.servers import free_port
 
 HOST = PRODUCTION["DJANGO_ALLOWED_HOSTS"]
 # The worker timeout `make serve` gives gunicorn.
 WORKER_TIMEOUT = re.search(r"--timeout \$\$\{GUNICORN_TIMEOUT:-(\d+)\}", (ROOT / "Makefile").read_text()).group(1)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

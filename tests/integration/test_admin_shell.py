@@ -6,6 +6,8 @@ from django.db import connection
 from jobs.models import Job
 from projects.models import Project
 
+pytestmark = pytest.mark.shared_db  # history, users: run on PostgreSQL too
+
 ENTRIES = ["Projects", "Jobs", "Artifacts", "Stale key repairs"]
 
 

@@ -17,7 +17,7 @@ from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table
 from tests.threads import in_threads
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 
 @pytest.fixture
@@ -161,3 +161,26 @@ def test_concurrent_requests_are_counted_exactly(make_user, rates):
 
     assert in_threads(*[one_request] * 40) == []
     assert sorted(verdicts) == [False] * 37 + [True] * 3
+
+
+def test_rotating_x_forwarded_for_does_not_escape_the_anonymous_throttle(aws, rates):
+    """Behind one proxy (NUM_PROXIES=1) the client is the address the proxy appended: what the
+    client claims before it changes nothing. Another address seen by the proxy counts apart."""
+    anonymous = APIClient()
+
+    def claimed(address: str, proxy_saw: str = "198.51.100.7"):
+        return anonymous.get("/api/schema/?format=json", headers={"X-Forwarded-For": f"{address}, {proxy_saw}"})
+
+    assert [claimed(f"203.0.113.{n}").status_code for n in range(2)] == [200, 200]
+    assert_throttled(claimed("203.0.113.99"))
+    assert claimed("203.0.113.99", proxy_saw="198.51.100.8").status_code == 200
+
+
+def test_without_a_proxy_the_header_is_ignored(aws, rates, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    anonymous = APIClient()
+    statuses = [
+        anonymous.get("/api/schema/?format=json", headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [200, 200, 429]

@@ -15,7 +15,7 @@ from artifacts.services import ArtifactContent, artifact_create
 from core.dynamo.connection import dynamodb_table, watch_calls
 from tests.integration.artifacts_support import MODEL_RATING, dynamodb_requests, upstream_item
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 LIST = "/admin/artifacts/artifact/"
 STAGES = "/admin/artifacts/artifact/stage-artifacts/"

@@ -12,7 +12,7 @@ from jobs.gateway import JobGateway
 from jobs.services import job_update
 from jobs.steps_store import ExecutionStepsStore, steps_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from core.storage import s3_storage
 from core.tables import TABLES
 from jobs.steps_store import steps_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 OK, LOGIN = "ok", "login"
 

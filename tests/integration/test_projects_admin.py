@@ -12,6 +12,8 @@ from django.contrib.admin.utils import unquote
 from core.dynamo.connection import dynamodb_client, dynamodb_table, watch_calls
 from tests.integration.test_projects_gateway import SNAPSHOT as SAMPLE
 
+pytestmark = pytest.mark.shared_db  # history, users: run on PostgreSQL too
+
 # The shared sample, with its running stage failed instead, under a name that tries markup.
 SNAPSHOT = copy.deepcopy(SAMPLE)
 SNAPSHOT["stages"][1].update(

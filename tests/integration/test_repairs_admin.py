@@ -11,7 +11,7 @@ from jobs.steps_store import steps_key
 from tests.integration.test_repairs_repair import rerun_first_step, worker_table
 from tests.integration.test_repairs_scan import World, make_steps
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 PAGE = "/admin/jobs/stalekeyrepair/"
 REPAIR = "/admin/jobs/stalekeyrepair/repair/"
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from core.dynamo.connection import watch_calls
 from tests.integration.test_repairs_scan import World
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 URL = "/api/repairs/"
 
 

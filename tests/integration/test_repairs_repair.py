@@ -24,7 +24,7 @@ from jobs.repairs.services import SYSTEM_USERNAME, stale_key_preview, stale_key_
 from jobs.steps_store import steps_key
 from tests.integration.test_repairs_scan import World, deny, make_steps
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 
 
 @pytest.fixture
