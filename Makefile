@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 PROD_STAMP := $(VENV)/.installed-production-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 
-.PHONY: run test lint chromium services serve bench clean
+.PHONY: run test lint chromium services serve bench bench-scans clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@# Stage names are often Chinese: the README's screenshots need a CJK font.
+	@fc-list :lang=zh | grep -q . || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq fonts-wqy-zenhei >/dev/null; }
 
 # The tests start their own PostgreSQL and Redis servers from Debian's packages (never a system
 # service): installed here when missing.
@@ -52,6 +56,12 @@ test: $(STAMP) chromium services lint
 BENCH_SCALE ?= 1
 bench: $(STAMP)
 	$(PY) -m bench --scale $(BENCH_SCALE)
+
+# Background scans of a big Jobs table on 1, 2 and 4 worker processes, a killed worker included
+# (not part of `make bench`: about an hour at 100,000 jobs on the emulator). Writes docs/BENCHMARKS_SCANS.md.
+BENCH_JOBS ?= 100000
+bench-scans: $(STAMP)
+	$(PY) -m bench.workers --jobs $(BENCH_JOBS)
 
 # Production: gunicorn behind a TLS-terminating proxy; needs DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS.
 # Installs requirements.txt only. Requests are logged by the app (one JSON line each), not gunicorn.

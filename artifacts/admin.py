@@ -1,4 +1,3 @@
-import json
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import admin, messages
@@ -11,13 +10,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin import Column, GatewayAdmin, ListFilter
+from core.display import cell_text, displayed
 from core.dynamo.paging import Page
 from core.errors import NotFound
+from core.stored_json import write_json
 from projects.models import Project
 
 from .gateway import ArtifactGateway
 from .models import Artifact
-from .rating import sub_scores
+from .rating import is_score, sub_scores
 from .records import ARTIFACT_TYPES, LINK_KINDS, ArtifactRecord
 from .services import artifact_delete, artifact_links, artifact_list
 from .stage_artifacts import StageArtifact, stage_artifacts_page
@@ -26,26 +27,31 @@ URL_PREFIXES = ("http://", "https://")
 
 
 def net_score_cell(record: ArtifactRecord):
-    if record.rating_error:
-        return format_html('<span class="gateway-badge error" title="{}">invalid rating</span>', record.rating_error)
     score = record.net_score
-    if isinstance(score, (int, float)) and not isinstance(score, bool):
-        return f"{score:.2f}"
-    return "—"
+    problem = record.rating_error or (None if score is None or is_score(score) else "net_score is not in [0, 1]")
+    if problem:
+        return format_html('<span class="gateway-badge error" title="{}">invalid rating</span>', problem)
+    return "—" if score is None else f"{score:.2f}"
 
 
 def breakable_url(url: str | None):
     """The url, allowed to wrap after each "/" (and anywhere, as a last resort) in a narrow column."""
     if not url:
         return "—"
-    *folders, last = url.split("/")
+    *folders, last = cell_text(url).split("/")
     head = format_html_join("", "{}/<wbr>", ((folder,) for folder in folders))
     return format_html('<span class="artifact-url">{}{}</span>', head, last)
 
 
 def web_link(url: str | None):
-    """A link for an http(s) url; any other value (a `javascript:` url from a careless writer) as text."""
-    if url and urlsplit(url).scheme in {"http", "https"}:
+    """A link for an http(s) url; any other value (a `javascript:` url from a careless writer, or
+    one that does not parse, such as `http://[`) as text."""
+    try:
+        parts = urlsplit(url or "")
+        parts.port  # noqa: B018 (raises for a port out of range)
+    except ValueError:
+        return url
+    if url and parts.scheme in {"http", "https"}:
         return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url)
     return url
 
@@ -57,13 +63,22 @@ class ArtifactAdmin(GatewayAdmin):
     delete_template = "admin/artifacts/artifact/delete_confirmation.html"
     stage_artifacts_template = "admin/artifacts/stage_artifacts.html"
     columns = (
-        Column("Name", lambda record: record.name or record.artifact_id),
-        Column("Type", lambda record: record.artifact_type or "—"),
+        Column("Name", lambda record: cell_text(record.name or record.artifact_id)),
+        Column("Type", lambda record: cell_text(record.artifact_type)),
         Column("URL", lambda record: breakable_url(record.url)),
         Column("Net score", net_score_cell),
     )
-    list_filters = (ListFilter("artifact_type", "type", tuple((kind, kind.capitalize()) for kind in ARTIFACT_TYPES)),)
-    search_help_text = "Part of a name (case and punctuation do not matter), or a whole url for an exact lookup."
+    list_filters = (
+        ListFilter(
+            "artifact_type",
+            "type",
+            tuple((kind, kind.capitalize()) for kind in ARTIFACT_TYPES),
+            value=lambda record: record.artifact_type,
+        ),
+    )
+    search_help_text = (
+        "A whole artifact id or url (one lookup), or part of a name (case and punctuation do not matter)."
+    )
 
     def fetch_page(self, request, *, filters: dict[str, str], query: str, cursor: str | None, limit: int) -> Page:
         is_url = query.startswith(URL_PREFIXES)
@@ -79,6 +94,7 @@ class ArtifactAdmin(GatewayAdmin):
         return ArtifactGateway().get(object_id)
 
     def detail_context(self, request, record: ArtifactRecord) -> dict:
+        rating = displayed(record.rating).value
         linked = artifact_links(record=record)
         links = []
         for kind in LINK_KINDS:
@@ -97,9 +113,9 @@ class ArtifactAdmin(GatewayAdmin):
         return {
             "url_link": web_link(record.url),
             "links": links,
-            "sub_scores": sub_scores(record.rating) if record.rating is not None else [],
+            "sub_scores": sub_scores(rating) if rating is not None else [],
             "artifact_json": _pretty(record.artifact),
-            "rating_json": _pretty(record.rating),
+            "rating_json": _pretty(rating),
             "delete_url": self.url_for("delete", quote(record.artifact_id)),
         }
 
@@ -190,9 +206,12 @@ class ArtifactAdmin(GatewayAdmin):
             if row.stage_status
             else "—"
         )
-        file = (
-            format_html('<span class="gateway-badge error">unreadable</span> {}', row.error) if row.error else row.path
-        )
+        if row.error:
+            file = format_html('<span class="gateway-badge error">unreadable</span> {}', row.error)
+        elif row.more:
+            file = format_html('<span class="quiet">and {} more files, on the project\'s page</span>', row.more)
+        else:
+            file = row.path
         project_url = reverse(
             "admin:projects_project_change", args=[quote(row.project_id)], current_app=self.admin_site.name
         )
@@ -200,4 +219,4 @@ class ArtifactAdmin(GatewayAdmin):
 
 
 def _pretty(value: dict | None) -> str | None:
-    return None if value is None else json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+    return None if value is None else write_json(displayed(value).value, indent=2, sort_keys=True)

@@ -6,6 +6,7 @@ Any other key (`name`, `category`, scores a newer rater adds) is kept as it is.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 SCORES = {
@@ -26,10 +27,11 @@ LATENCY_SUFFIX = "_latency"
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    # Decimal: a rating read from its stored JSON text holds exact numbers.
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
-def _is_score(value: Any) -> bool:
+def is_score(value: Any) -> bool:
     return _is_number(value) and 0 <= value <= 1
 
 
@@ -39,10 +41,10 @@ def rating_problems(rating: Any) -> list[str]:
         return ["The rating must be a JSON object."]
     problems = []
     for key, value in rating.items():
-        if key in SCORES and not _is_score(value):
+        if key in SCORES and not is_score(value):
             problems.append(f"{key} must be a number between 0 and 1.")
         elif key == DEVICE_SCORES:
-            if not isinstance(value, dict) or not all(_is_score(score) for score in value.values()):
+            if not isinstance(value, dict) or not all(is_score(score) for score in value.values()):
                 problems.append(f"{key} must be an object of per-device numbers between 0 and 1.")
         elif key.endswith(LATENCY_SUFFIX) and not (_is_number(value) and value >= 0):
             problems.append(f"{key} must be a non-negative number.")

@@ -1,11 +1,12 @@
 """Registry items as records, read tolerantly: other services write this table, so any attribute
 may be missing or of the wrong type, and the serialized `artifact` and `rating` may be broken.
-A broken one becomes an error value on the record; reading never raises."""
+A broken one becomes an error value on the record; reading never raises. Values are kept as read
+(readers show them through `core.display`)."""
 
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.values import from_dynamodb
+from core.display import clean_text, displayed_text
 from core.stored_json import read_json
 
 ARTIFACT_TYPES = ("model", "dataset", "code")
@@ -46,7 +47,7 @@ class ArtifactRecord(LinkAttributes):
 def parse_json_object(value: Any) -> tuple[dict | None, str | None]:
     """(object, None) for a JSON object (or a map stored as such), (None, why) otherwise."""
     if isinstance(value, dict):
-        return from_dynamodb(value), None
+        return value, None
     if not isinstance(value, str):
         return None, f"stored as a {type(value).__name__}, not a JSON string"
     try:
@@ -66,7 +67,7 @@ def _display_name(artifact: dict | None, name_normalized: str | None) -> str:
     """Upstream keeps the name in the serialized artifact (`metadata.name`)."""
     metadata = (artifact or {}).get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("name"), str) and metadata["name"]:
-        return metadata["name"]
+        return clean_text(metadata["name"])
     return name_normalized or ""
 
 
@@ -93,6 +94,6 @@ def record_from_item(item: dict) -> ArtifactRecord:
             for kind in LINK_KINDS
             for field in ("id", "name", "url")
         },
-        stored_artifact=str(item["artifact"]) if artifact_error else None,
-        stored_rating=str(item["rating"]) if rating_error else None,
+        stored_artifact=displayed_text(item["artifact"]) if artifact_error else None,
+        stored_rating=displayed_text(item["rating"]) if rating_error else None,
     )

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.paging import PageQuerySerializer
+from core.display import DISPLAY_ERROR_HELP, displayed
 
 from .gateway import MAX_KEY_BYTES
 from .names import MAX_NAME_LENGTH, normalize_name
@@ -96,6 +97,11 @@ class ArtifactSerializer(serializers.Serializer):
     code_id = serializers.CharField(allow_null=True)
     code_name = serializers.CharField(allow_null=True)
     code_url = serializers.CharField(allow_null=True)
+    display_error = serializers.CharField(allow_null=True, help_text=DISPLAY_ERROR_HELP)
+
+    def to_representation(self, instance) -> dict:
+        shown = displayed({name: getattr(instance, name) for name in self.fields if name != "display_error"})
+        return {**shown.value, "display_error": shown.error}
 
 
 @extend_schema_serializer(many=False)  # the list action answers one page object, not an array

@@ -9,13 +9,13 @@ artifact's url never changes: a replace must keep it.
 """
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from core.dynamo.paging import Page
 from core.dynamo.retry import retry_on_conflict
 from core.errors import ConditionFailed, Conflict, InvalidInput, NotFound
+from core.stored_json import write_json
 
 from .gateway import MAX_KEY_BYTES, ArtifactFields, ArtifactGateway
 from .names import MAX_NAME_LENGTH, normalize_name
@@ -161,7 +161,7 @@ def _artifact_document(artifact: Any, *, artifact_id: str, artifact_type: str, n
 def _json(value: dict, what: str) -> str:
     try:
         # Non-ASCII kept as UTF-8: escaped, each character would cost 6 bytes of the item's 400 KB.
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return write_json(value, separators=(",", ":"))
     except (TypeError, ValueError) as err:
         raise InvalidInput(f"The {what} cannot be stored as JSON: {err}") from err
 

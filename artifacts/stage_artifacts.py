@@ -7,6 +7,7 @@ becomes an error row, never an exception.
 
 from dataclasses import dataclass
 
+from core.display import clean_text
 from core.dynamo.paging import Page
 from projects.gateway import SNAPSHOT, ProjectsGateway
 from projects.snapshot import SnapshotReading
@@ -20,6 +21,11 @@ class StageArtifact:
     stage_status: str | None = None
     path: str | None = None
     error: str | None = None  # set when the snapshot could not be read
+    more: int = 0  # files of this project past MAX_FILES_PER_PROJECT, left for its own page
+
+
+# A project may record a hundred thousand files; the page lists the first ones of each project.
+MAX_FILES_PER_PROJECT = 100
 
 
 def stage_artifacts(project_id: str, reading: SnapshotReading) -> list[StageArtifact]:
@@ -28,11 +34,16 @@ def stage_artifacts(project_id: str, reading: SnapshotReading) -> list[StageArti
         return [StageArtifact(project_id, error=f"stages_snapshot: {reading.error}")]
     if reading.snapshot is None:
         return []
-    return [
-        StageArtifact(project_id, stage.stage, stage.stage_name, stage.status, path)
-        for stage in reading.snapshot.stages
-        for path in stage.artifacts
-    ]
+    files = ((stage, path) for stage in reading.snapshot.stages for path in stage.artifacts)
+    rows = []
+    for number, (stage, path) in enumerate(files):
+        if number == MAX_FILES_PER_PROJECT:
+            total = sum(len(stage.artifacts) for stage in reading.snapshot.stages)
+            rows.append(StageArtifact(project_id, more=total - MAX_FILES_PER_PROJECT))
+            break
+        texts = (stage.stage, stage.stage_name, stage.status, path)
+        rows.append(StageArtifact(project_id, *(None if text is None else clean_text(text) for text in texts)))
+    return rows
 
 
 def stage_artifacts_page(*, cursor: str | None, limit: int) -> Page[StageArtifact]:

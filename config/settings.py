@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's assets, served by us: no CDN
+    "django_tasks",  # the task engine (background scans), before the apps whose admin adjusts it
+    "django_tasks_db",
     "axes",  # admin login throttling
     "core",
     "projects",
@@ -140,6 +142,10 @@ DYNAMODB_JOBS_TABLE = env.text("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = env.text("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = env.text("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307200, minimum=1)
+# Most DynamoDB requests one filtered list page makes while it looks for `limit` matches.
+LIST_MAX_REQUESTS = env.integer("LIST_MAX_REQUESTS", 8, minimum=1)
+# The most stages of one project that its admin page reads (then pages through); the API serves them all.
+PROJECT_STAGES_MAX_COUNT = env.integer("PROJECT_STAGES_MAX_COUNT", 10000, minimum=1)
 # Bounds on reading one job's offloaded steps (other services write the objects): decompressed
 # JSON bytes read, and steps parsed. A document past either is not served; the job says why.
 EXECUTION_STEPS_MAX_BYTES = env.integer("EXECUTION_STEPS_MAX_BYTES", 32 * 1024 * 1024, minimum=1)
@@ -174,7 +180,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StaffModelPermission"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.ExactJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",
@@ -228,6 +234,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.text("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "django": {"handlers": []},  # in place of Django's plain-text console handler: JSON via the root
         "axes": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
         "werkzeug": {"level": "ERROR"},
@@ -236,3 +243,10 @@ LOGGING = {
         "request": {"level": "INFO"},
     },
 }
+
+# Background work (stale-key scans): Django's Tasks API (django-tasks) with its database backend,
+# so the queue lives in DATABASE_URL and workers need nothing else (`manage.py run_worker`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+REPAIR_SCAN_SEGMENTS = env.integer("REPAIR_SCAN_SEGMENTS", 4, minimum=1)
+REPAIR_SCAN_LEASE_SECONDS = env.number("REPAIR_SCAN_LEASE_SECONDS", 60)
+REPAIR_SCAN_SCHEDULE_SECONDS = env.number("REPAIR_SCAN_SCHEDULE_SECONDS", 0)  # 0: no scheduled scans

@@ -27,6 +27,12 @@ class ItemTooLarge(InvalidInput):
     code = "item_too_large"
 
 
+class WriteRefused(InvalidInput):
+    """DynamoDB refused a write as invalid (a ValidationException): what was sent cannot be stored."""
+
+    code = "write_refused"
+
+
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

@@ -23,6 +23,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _aws_calls: ContextVar[list | None] = ContextVar("aws_calls", default=None)
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Metric labels take a bounded set of values: a client may send any method name.
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 STARTED = "observability_started"  # where a call's start time waits in botocore's request context
 request_log = logging.getLogger("request")
 
@@ -42,7 +44,8 @@ class RequestLogMiddleware:
         duration = time.perf_counter() - started
         match = request.resolver_match
         route = "/" + match.route if match is not None else "(unrouted)"
-        metrics.HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
+        method = request.method if request.method in METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(method, route, response.status_code).inc()
         metrics.HTTP_DURATION.labels(route).observe(duration)
         request_log.info(
             "%s %s %s",

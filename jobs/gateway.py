@@ -13,6 +13,8 @@ from core.tables import JOBS
 STEPS = "execution_steps"
 STEPS_KEY = "execution_steps_s3_key"
 LOCATIONS = ("inline", "s3", "none")
+# What the key scan reads of an item that has a key.
+KEYED_PROJECTION = ("job_id", STEPS_KEY, STEPS, "updated_at")
 # Where the steps live, as a filter; the S3 key wins when an older writer left both.
 LOCATION_FILTERS = {
     "inline": exists(STEPS) & not_exists(STEPS_KEY),
@@ -62,10 +64,13 @@ class JobRecord:
 
 @dataclass(frozen=True)
 class ScanPage:
-    """One Scan response: the items that passed the filter, and how many were read to find them."""
+    """One Scan response: the items that passed the filter, how many were read to find them, the
+    key to resume after it (None: the segment is done) and the read units DynamoDB reports."""
 
     records: list[JobRecord]
     scanned: int
+    last_key: dict[str, Any] | None = None
+    capacity_units: float | None = None
 
 
 class JobGateway(Gateway):
@@ -85,10 +90,11 @@ class JobGateway(Gateway):
         limit: int,
         cursor: str | None = None,
     ) -> Page[JobRecord]:
-        """One Scan request; the filters are FilterExpressions (a page may be short) and all of
-        them are in the cursor's scope. Items come whole (lists show the inline step count, and
-        DynamoDB cannot project "everything but the steps"), so DynamoDB's 1 MB page cap may
-        make a page of jobs with large inline steps short too."""
+        """One page of jobs: one Scan unfiltered; with filters (FilterExpressions, all of them in
+        the cursor's scope), Scans until the page is full or the request budget is spent (see
+        core.dynamo.paging). Items come whole (lists show the inline step count, and DynamoDB
+        cannot project "everything but the steps"), so DynamoDB's 1 MB page cap may make an
+        unfiltered page of jobs with large inline steps short too."""
         condition = all_of(
             *([equals("status", status)] if status else []),
             *([LOCATION_FILTERS[location]] if location else []),
@@ -96,8 +102,10 @@ class JobGateway(Gateway):
         )
         request = expression_kwargs(filter=condition) if condition is not None else {}
         scope = "jobs:" + json.dumps([status, location, id_contains])
-        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
-        return Page(items=[JobRecord(item) for item in page.items], next_cursor=page.next_cursor)
+        page = read_page(
+            self.table, operation="scan", scope=scope, limit=limit, key_names=(JOBS.key,), cursor=cursor, **request
+        )
+        return page.map(JobRecord)
 
     def write(self, job_id: str, update: Update, *, condition: Condition | None = None) -> JobRecord:
         """Apply `update` to an existing job (never creates one), only while `condition` holds.
@@ -113,15 +121,18 @@ class JobGateway(Gateway):
 
     # ---- stale-key scans (jobs.repairs): whole-table Scans, paged, optionally in parallel segments ----
 
-    def scan_keyed(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
+    def scan_keyed(
+        self, *, segment: int = 0, total_segments: int = 1, start_key: dict[str, Any] | None = None
+    ) -> Iterator[ScanPage]:
         """Every item that has an `execution_steps_s3_key`, projected to its id, the steps pair and
         `updated_at`. Inline steps come back only where they sit next to a key: those items are
         the `both_present` findings, and their repair is conditional on the exact list."""
         return self._scan_pages(
             filter=exists(STEPS_KEY),
-            projection=["job_id", STEPS_KEY, STEPS, "updated_at"],
+            projection=list(KEYED_PROJECTION),
             segment=segment,
             total_segments=total_segments,
+            start_key=start_key,
         )
 
     def scan_inline(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
@@ -133,17 +144,47 @@ class JobGateway(Gateway):
             total_segments=total_segments,
         )
 
+    def scan_steps(
+        self, *, whole: bool, segment: int = 0, total_segments: int = 1, start_key: dict[str, Any] | None = None
+    ) -> Iterator[ScanPage]:
+        """One read of a segment for every kind at once, from `start_key` (a page's `last_key`):
+        items with a key or inline steps, whole when `whole` (sizing an item needs all of it),
+        otherwise only items with a key, projected as `scan_keyed` projects them."""
+        if not whole:
+            return self.scan_keyed(segment=segment, total_segments=total_segments, start_key=start_key)
+        return self._scan_pages(
+            filter=exists(STEPS) | exists(STEPS_KEY),
+            projection=None,
+            segment=segment,
+            total_segments=total_segments,
+            start_key=start_key,
+        )
+
     def _scan_pages(
-        self, *, filter: Condition, projection: list[str] | None, segment: int, total_segments: int
+        self,
+        *,
+        filter: Condition,
+        projection: list[str] | None,
+        segment: int,
+        total_segments: int,
+        start_key: dict[str, Any] | None = None,
     ) -> Iterator[ScanPage]:
         request = expression_kwargs(filter=filter, projection=projection)
+        request["ReturnConsumedCapacity"] = "TOTAL"
         if total_segments > 1:
             request.update(Segment=segment, TotalSegments=total_segments)
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
         while True:
             with self.errors():
                 response = self.table.scan(**request)
-            records = [JobRecord(item) for item in response.get("Items", [])]
-            yield ScanPage(records=records, scanned=response.get("ScannedCount", 0))
-            if "LastEvaluatedKey" not in response:
+            last_key = response.get("LastEvaluatedKey")
+            yield ScanPage(
+                records=[JobRecord(item) for item in response.get("Items", [])],
+                scanned=response.get("ScannedCount", 0),
+                last_key=last_key,
+                capacity_units=response.get("ConsumedCapacity", {}).get("CapacityUnits"),
+            )
+            if last_key is None:
                 return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            request["ExclusiveStartKey"] = last_key

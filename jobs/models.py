@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -28,3 +29,116 @@ class StaleKeyRepair(models.Model):
 
     def __str__(self):
         return self.finding_id
+
+
+class Scan(models.Model):
+    """One stale-key scan of the Jobs table and the bucket: the record the repairs page and
+    `GET /api/repairs/` show, so viewing findings costs no AWS request. Its table read is split
+    into `ScanSegment`s (DynamoDB's parallel scan) that any worker runs and resumes."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = [(QUEUED, "queued"), (RUNNING, "running"), (DONE, "done"), (FAILED, "failed")]
+
+    kinds = models.JSONField()
+    segments = models.PositiveSmallIntegerField()
+    min_orphan_age = models.PositiveIntegerField()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    origin = models.CharField(max_length=16)  # "admin", "api", "command", "schedule"
+    schedule_slot = models.BigIntegerField(null=True, blank=True, unique=True)  # one scheduled scan per period
+    status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Totals over the segments, raised page by page with each segment's own counters.
+    items_scanned = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    capacity_units = models.FloatField(null=True, blank=True)  # only when DynamoDB reports it
+    objects_listed = models.BigIntegerField(default=0)
+    findings_count = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # The listing of jobs/ runs once every segment is done, under its own lease (see ScanSegment).
+    listing_owner = models.CharField(max_length=32, blank=True)
+    listing_lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "-finished_at"])]
+
+    def __str__(self):
+        return f"Scan {self.pk} ({self.status})"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class ScanSegment(models.Model):
+    """One DynamoDB scan segment of a scan. `last_key` (the LastEvaluatedKey of the last page
+    recorded) moves in the same transaction as that page's counters and records, so a worker
+    killed mid-segment loses nothing and another resumes after the last recorded page.
+
+    `owner` fences: a run holds the segment while `owner` is its token and `lease_until` is ahead;
+    every page renews the lease on condition that `owner` is unchanged. A lease that expires (the
+    worker died) is reclaimed by any worker: a new token and a new task, from `last_key`."""
+
+    PENDING, RUNNING, DONE = "pending", "running", "done"
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="segment_set")
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, default=PENDING)
+    owner = models.CharField(max_length=32)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_key = models.TextField(blank=True)  # stored_item_text() of the key; empty: from the start
+    items_scanned = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    requests = models.BigIntegerField(default=0)
+    capacity_units = models.FloatField(null=True, blank=True)
+    runs = models.PositiveIntegerField(default=0)  # 1 + the times it was resumed after a lost lease
+
+    class Meta:
+        ordering = ["scan", "number"]
+        constraints = [models.UniqueConstraint(fields=["scan", "number"], name="one_row_per_scan_segment")]
+        indexes = [models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self):
+        return f"Scan {self.scan_id} segment {self.number}"
+
+
+class ScannedItem(models.Model):
+    """An item a segment read that the findings depend on (an item with a key, projected as the
+    key scan projects it, or an item over the offload margin), kept until the scan's findings are
+    made from them after the listing of jobs/. Kept as `stored_item_text()`: ASCII JSON text of
+    DynamoDB's typed form, so every type survives and no database refuses a character (PostgreSQL
+    refuses NUL in text and in jsonb)."""
+
+    KEYED, INLINE = "keyed", "inline"
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    read = models.CharField(max_length=8)  # KEYED or INLINE
+    item = models.TextField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scan", "read"])]
+
+    def __str__(self):
+        return f"Scan {self.scan_id} {self.read} item {self.pk}"
+
+
+class ScanFinding(models.Model):
+    """One finding of a completed scan: `Finding.to_dict()` as ASCII JSON text (job ids and keys
+    are upstream's strings, which may hold NUL)."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="finding_set")
+    position = models.PositiveIntegerField()  # the scanner's order
+    kind = models.CharField(max_length=32)
+    data = models.TextField()
+
+    class Meta:
+        ordering = ["scan", "position"]
+        indexes = [models.Index(fields=["scan", "kind", "position"])]
+
+    def __str__(self):
+        return f"Scan {self.scan_id} finding {self.position} ({self.kind})"

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.paging import PageQuerySerializer
-from core.dynamo.values import from_dynamodb
+from core.display import DISPLAY_ERROR_HELP, displayed
 
 from .gateway import LOCATIONS, STEPS, STEPS_KEY, JobRecord
 from .services import PROTECTED_ATTRIBUTES, JobDetail
@@ -31,14 +31,23 @@ class JobSerializer(serializers.Serializer):
     artifacts = serializers.ListField(child=serializers.CharField(), required=False)
     execution_steps_location = serializers.ChoiceField(choices=LOCATIONS)
     execution_steps_s3_key = serializers.CharField(allow_null=True)
+    display_error = serializers.CharField(allow_null=True, help_text=DISPLAY_ERROR_HELP)
 
     def to_representation(self, record: JobRecord) -> dict:
+        return shown_with_error(self.stored_fields(record))
+
+    def stored_fields(self, record: JobRecord) -> dict:
         attributes = {name: value for name, value in record.item.items() if name not in (STEPS, STEPS_KEY)}
         return {
-            **from_dynamodb(attributes),
+            **attributes,
             "execution_steps_location": record.steps_location,
-            "execution_steps_s3_key": from_dynamodb(record.steps_key),
+            "execution_steps_s3_key": record.steps_key,
         }
+
+
+def shown_with_error(fields: dict) -> dict:
+    shown = displayed(fields)
+    return {**shown.value, "display_error": shown.error}
 
 
 @extend_schema_serializer(many=False)  # the page is one object, though it answers the list action
@@ -55,11 +64,13 @@ class JobDetailSerializer(JobSerializer):
     execution_steps_error = serializers.CharField(allow_null=True)
 
     def to_representation(self, detail: JobDetail) -> dict:
-        return {
-            **super().to_representation(detail.record),
-            "execution_steps": detail.steps.steps,
-            "execution_steps_error": detail.steps.error,
-        }
+        return shown_with_error(
+            {
+                **self.stored_fields(detail.record),
+                "execution_steps": detail.steps.steps,
+                "execution_steps_error": detail.steps.error,
+            }
+        )
 
 
 class TimestampField(serializers.CharField):

@@ -1,10 +1,11 @@
 """The AgentProjects table: the only code that calls DynamoDB for it."""
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.expressions import Update, equals, exists, expression_kwargs
+from core.dynamo.expressions import Update, all_of, contains, equals, exists, expression_kwargs
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.dynamo.retry import retry_on_conflict
@@ -13,7 +14,7 @@ from core.errors import ConditionFailed, NotFound
 from core.tables import PROJECTS
 from core.timestamps import utc_now_iso
 
-from .snapshot import MalformedSnapshot, SnapshotReading, encode, read_snapshot
+from .snapshot import InvalidSnapshot, MalformedSnapshot, SnapshotReading, encode, read_snapshot, writable_document
 
 KEY = PROJECTS.key
 SNAPSHOT = "stages_snapshot"
@@ -62,17 +63,28 @@ class ProjectsGateway(Gateway):
         return None if item is None else ProjectRecord.from_item(item)
 
     def page(
-        self, *, status: str | None = None, limit: int, cursor: str | None = None, fields: list[str] | None = None
+        self,
+        *,
+        status: str | None = None,
+        id_contains: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+        fields: list[str] | None = None,
     ) -> Page[ProjectRecord]:
-        """One Scan request; `status` filters (so a page may hold fewer than `limit` projects) and
-        `fields`, when given, are the only attributes read (the key is always among them)."""
+        """One page of projects: one Scan, or with `status` or `id_contains` Scans until the page
+        is full or the request budget is spent (core.dynamo.paging); `fields`, when given, are the
+        only attributes read (the key is always among them)."""
         projection = sorted({KEY, *fields}) if fields else None
-        request = expression_kwargs(
-            filter=equals("status", status) if status is not None else None, projection=projection
+        condition = all_of(
+            *([equals("status", status)] if status is not None else []),
+            *([contains(KEY, id_contains)] if id_contains else []),
         )
-        scope = f"projects:status={status or ''}:fields={','.join(projection or [])}"
-        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
-        return Page(items=[ProjectRecord.from_item(item) for item in page.items], next_cursor=page.next_cursor)
+        request = expression_kwargs(filter=condition, projection=projection)
+        scope = "projects:" + json.dumps([status, id_contains, projection])
+        page = read_page(
+            self.table, operation="scan", scope=scope, limit=limit, key_names=(KEY,), cursor=cursor, **request
+        )
+        return page.map(ProjectRecord.from_item)
 
     def update_attributes(
         self, project_id: str, *, values: dict[str, Any], remove: Iterable[str] = ()
@@ -112,14 +124,16 @@ class ProjectsGateway(Gateway):
             if record is None:
                 raise project_not_found(project_id)
             reading = record.snapshot
-            if reading.error is not None:
-                raise MalformedSnapshot(
-                    f"The stages_snapshot of project {project_id!r} is malformed ({reading.error}); "
-                    "it cannot be changed until it is repaired."
-                )
             if reading.missing:
                 raise NotFound(f"Project {project_id!r} has no stages_snapshot, so it has no stages.")
-            update = Update().set(SNAPSHOT, encode(change(reading.document), reading.form))
+            try:
+                changed = change(writable_document(reading))
+            except InvalidSnapshot as err:
+                raise MalformedSnapshot(
+                    f"The stages_snapshot of project {project_id!r} is malformed ({err}); "
+                    "it cannot be changed until it is repaired."
+                ) from None
+            update = Update().set(SNAPSHOT, encode(changed, reading.form))
             update.set(UPDATED_AT, utc_now_iso())
             return self._update(project_id, update, equals(SNAPSHOT, reading.stored))
 

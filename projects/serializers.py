@@ -7,12 +7,13 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.api.paging import PageQuerySerializer
+from core.display import DISPLAY_ERROR_HELP, displayed
 from core.dynamo.item_size import value_size
-from core.dynamo.values import from_dynamodb, to_dynamodb
+from core.dynamo.values import to_dynamodb
 from core.errors import InvalidInput
 
 from .gateway import SNAPSHOT, ProjectRecord
-from .snapshot import STAGE_STATUSES, STRING
+from .snapshot import STAGE_STATUSES
 
 MAX_DATA_BYTES = 64 * 1024
 MAX_DATA_DEPTH = 16  # DynamoDB refuses documents nested deeper than 32 levels
@@ -151,14 +152,14 @@ class ProjectSerializer(serializers.Serializer):
     updated_at = serializers.CharField(required=False)
     stages_snapshot = StagesSnapshotSerializer(allow_null=True)
     stages_snapshot_error = serializers.CharField(allow_null=True)
+    display_error = serializers.CharField(allow_null=True, help_text=DISPLAY_ERROR_HELP)
 
     def to_representation(self, instance: ProjectRecord) -> dict[str, Any]:
-        data = from_dynamodb({name: value for name, value in instance.item.items() if name != SNAPSHOT})
         reading = instance.snapshot
-        # A document parsed from JSON text holds JSON values already; a map holds DynamoDB's.
-        data[SNAPSHOT] = reading.document if reading.form == STRING else from_dynamodb(reading.document)
-        data["stages_snapshot_error"] = instance.snapshot.error
-        return data
+        attributes = {name: value for name, value in instance.item.items() if name != SNAPSHOT}
+        # Parsed from JSON text or read as a map: either way the one conversion shows it.
+        shown = displayed({**attributes, SNAPSHOT: reading.document, "stages_snapshot_error": reading.error})
+        return {**shown.value, "display_error": shown.error}
 
 
 @extend_schema_serializer(many=False)  # one page object, not a list of them

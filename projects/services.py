@@ -38,7 +38,7 @@ def stage_update(
     gateway: ProjectsGateway | None = None,
 ) -> ProjectRecord:
     """Set fields of one stage (matched by its `stage` identifier) and append to its logs;
-    `completed` and `total` are recounted from the stages."""
+    `completed` moves by one when the stage enters or leaves "completed", `total` is kept."""
     if not changes and not new_logs:
         raise InvalidInput(f"Nothing to update: give logs or at least one of {', '.join(STAGE_FIELDS)}.")
     _refuse_unknown(changes, STAGE_FIELDS, "stage field")

@@ -8,14 +8,13 @@ whole document as stored, so unknown fields survive, and are written back in the
 """
 
 import copy
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from core.errors import Conflict, NotFound
-from core.stored_json import read_json
+from core.stored_json import read_json, write_json
 
 STRING = "string"
 MAP = "map"
@@ -81,8 +80,8 @@ class SnapshotReading:
         return self.stored is None
 
 
-class _Invalid(ValueError):
-    pass
+class InvalidSnapshot(ValueError):
+    """Why a stored snapshot cannot be read, or a stage of it cannot be changed."""
 
 
 def read_snapshot(stored: Any) -> SnapshotReading:
@@ -92,30 +91,46 @@ def read_snapshot(stored: Any) -> SnapshotReading:
     form = STRING if isinstance(stored, str) else MAP if isinstance(stored, dict) else None
     try:
         if form is None:
-            raise _Invalid(f"expected a JSON string or a map, found {_type_name(stored)}")
+            raise InvalidSnapshot(f"expected a JSON string or a map, found {_type_name(stored)}")
         document = _decode_json(stored) if form == STRING else stored
         snapshot = _typed(document)
-    except _Invalid as err:
+    except InvalidSnapshot as err:
         return SnapshotReading(stored=stored, form=form, document=None, snapshot=None, error=str(err))
     return SnapshotReading(stored=stored, form=form, document=document, snapshot=snapshot, error=None)
 
 
 def encode(document: dict, form: str) -> Any:
-    """The document in the storage form it was read in. Non-ASCII stays as UTF-8: a CJK character
-    costs 3 bytes of the item's 400 KB instead of the 6 of a `\\uXXXX` escape."""
-    return json.dumps(document, ensure_ascii=False) if form == STRING else document
+    """The document in the storage form it was read in. Numbers are written as they were read, and
+    non-ASCII stays as UTF-8: a CJK character costs 3 bytes of the item's 400 KB instead of the 6
+    of a `\\uXXXX` escape."""
+    return write_json(document) if form == STRING else document
 
 
 # ---- changes (pure: a new document, the one given is left as it was) ----
+
+
+def writable_document(reading: SnapshotReading) -> dict:
+    """The document a stage write changes. A field the typed view refuses but no write needs does
+    not stop a write: seed 001's writer, once it has turned a map into text, stores numbers as
+    strings (`"stage_number": "4"`). InvalidSnapshot when the document is not JSON, not an object,
+    or its `stages` not a list."""
+    if reading.error is None:
+        return reading.document
+    document = _decode_json(reading.stored) if reading.form == STRING else reading.stored
+    if not isinstance(document, dict):
+        raise InvalidSnapshot(reading.error)
+    _optional(document, "stages", list, "'stages'")
+    return document
 
 
 def update_stage(document: dict, stage: str, *, fields: dict[str, Any], new_logs: Sequence[Any] = ()) -> dict:
     """Set `fields` on the stage identified by `stage` and append `new_logs` to its logs."""
 
     def change(entry: dict) -> None:
+        logs = _optional(entry, "logs", list, f"the logs of stage {stage!r}") if new_logs else ()
         entry.update(fields)
         if new_logs:
-            entry["logs"] = [*(entry.get("logs") or []), *new_logs]
+            entry["logs"] = [*logs, *new_logs]
 
     return _with_stage_changed(document, stage, change)
 
@@ -124,8 +139,8 @@ def replace_stage_artifacts(document: dict, stage: str, artifacts: Sequence[str]
     """Replace `output_data.artifacts` of the stage identified by `stage`, creating `output_data`."""
 
     def change(entry: dict) -> None:
-        output = entry.get("output_data")
-        entry["output_data"] = {**(output or {}), "artifacts": list(artifacts)}
+        output = _optional(entry, "output_data", dict, f"the output_data of stage {stage!r}")
+        entry["output_data"] = {**output, "artifacts": list(artifacts)}
 
     return _with_stage_changed(document, stage, change)
 
@@ -133,16 +148,21 @@ def replace_stage_artifacts(document: dict, stage: str, artifacts: Sequence[str]
 def _with_stage_changed(document: dict, stage: str, change: Callable[[dict], None]) -> dict:
     changed = copy.deepcopy(document)
     stages = changed.get("stages") or []
-    matches = [entry for entry in stages if entry.get("stage") == stage]
+    entries = [entry for entry in stages if isinstance(entry, dict)]
+    matches = [entry for entry in entries if entry.get("stage") == stage]
     if not matches:
-        known = ", ".join(repr(entry.get("stage")) for entry in stages if entry.get("stage")) or "none"
+        known = ", ".join(repr(entry.get("stage")) for entry in entries if entry.get("stage")) or "none"
         raise NotFound(f"There is no stage {stage!r} in this project's stages_snapshot (its stages: {known}).")
     if len(matches) > 1:
         raise Conflict(f"Stage {stage!r} appears {len(matches)} times in the stages_snapshot; refusing to guess.")
-    change(matches[0])
-    # The counters follow the stages, whatever they said before.
-    changed["total"] = len(stages)
-    changed["completed"] = sum(1 for entry in stages if entry.get("status") == COMPLETED)
+    entry = matches[0]
+    was_completed = entry.get("status") == COMPLETED
+    change(entry)
+    # `total` is upstream's (the list may hold only some stages), so it is kept; `completed` moves
+    # by this stage's transition alone, never recounted from a list that may be partial.
+    step = (entry.get("status") == COMPLETED) - was_completed
+    if step and _is_integer(changed.get("completed")):  # a counter of another type is upstream's to fix
+        changed["completed"] = max(changed["completed"] + step, 0)
     return changed
 
 
@@ -153,12 +173,12 @@ def _decode_json(text: str) -> Any:
     try:
         return read_json(text)
     except ValueError as err:
-        raise _Invalid(str(err)) from err
+        raise InvalidSnapshot(str(err)) from err
 
 
 def _typed(document: Any) -> StagesSnapshot:
     if not isinstance(document, dict):
-        raise _Invalid(f"expected an object with 'stages', found {_type_name(document)}")
+        raise InvalidSnapshot(f"expected an object with 'stages', found {_type_name(document)}")
     stages = _optional(document, "stages", list, "'stages'")
     return StagesSnapshot(
         total=_optional_int(document, "total", "total"),
@@ -170,14 +190,14 @@ def _typed(document: Any) -> StagesSnapshot:
 def _typed_stage(entry: Any, index: int) -> Stage:
     where = f"stages[{index}]"
     if not isinstance(entry, dict):
-        raise _Invalid(f"{where} must be an object, found {_type_name(entry)}")
+        raise InvalidSnapshot(f"{where} must be an object, found {_type_name(entry)}")
     for name in _TEXT_FIELDS:
         if entry.get(name) is not None and not isinstance(entry[name], str):
-            raise _Invalid(f"{where}.{name} must be a string, found {_type_name(entry[name])}")
+            raise InvalidSnapshot(f"{where}.{name} must be a string, found {_type_name(entry[name])}")
     output = _optional(entry, "output_data", dict, f"{where}.output_data")
     artifacts = _optional(output, "artifacts", list, f"{where}.output_data.artifacts")
     if not all(isinstance(path, str) for path in artifacts):
-        raise _Invalid(f"{where}.output_data.artifacts must hold strings only")
+        raise InvalidSnapshot(f"{where}.output_data.artifacts must hold strings only")
     logs = _optional(entry, "logs", list, f"{where}.logs")
     return Stage(
         index=index,
@@ -199,7 +219,7 @@ def _optional(container: dict, name: str, kind: type[list] | type[dict], where: 
     if value is None:
         return kind()
     if not isinstance(value, kind):
-        raise _Invalid(f"{where} must be {'a list' if kind is list else 'an object'}, found {_type_name(value)}")
+        raise InvalidSnapshot(f"{where} must be {'a list' if kind is list else 'an object'}, found {_type_name(value)}")
     return value
 
 
@@ -207,11 +227,16 @@ def _optional_int(container: dict, name: str, where: str) -> int | None:
     value = container.get(name)
     if value is None:
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+    if _is_integer(value):
         return int(value)
-    raise _Invalid(f"{where} must be an integer, found {_type_name(value)}")
+    raise InvalidSnapshot(f"{where} must be an integer, found {_type_name(value)}")
+
+
+def _is_integer(value: Any) -> bool:
+    """An integer value in either storage form: 2, Decimal("2.0") from a map, 2.0 from JSON text."""
+    if isinstance(value, Decimal):
+        return value.is_finite() and value == value.to_integral_value()
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _type_name(value: Any) -> str:

@@ -52,6 +52,16 @@ def configure_environment() -> tuple[subprocess.Popen | None, str]:
     return None, f"AWS endpoint {endpoint}"
 
 
+def start_worker() -> subprocess.Popen:
+    """One background worker for scans (`manage.py run_worker`), stopped with the server; the first
+    scan is queued for it, so the repairs page has findings to show."""
+    from jobs.repairs.scans import scan_start
+
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_worker", "--verbosity", "0"], cwd=ROOT)
+    scan_start(origin="command")
+    return worker
+
+
 def ensure_superuser() -> tuple[str, str, str]:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
@@ -72,6 +82,7 @@ def main() -> None:
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # run the `finally` below, stopping the emulator
         signal.signal(stop_signal, lambda *_: sys.exit(0))
     emulator, where = configure_environment()
+    worker = None
     try:
         import django
         from django.core.management import call_command
@@ -80,6 +91,7 @@ def main() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         call_command("bootstrap_aws")
         call_command("seed_demo")
+        worker = start_worker()
         username, password, token = ensure_superuser()
         address = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
         print(f"\nData: {where}", flush=True)
@@ -90,6 +102,9 @@ def main() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
         if emulator is not None:
             emulator.terminate()
             emulator.wait(timeout=10)

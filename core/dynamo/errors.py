@@ -18,7 +18,7 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 
-from core.errors import AppError, ConditionFailed, ItemTooLarge, TableMissing, Unavailable
+from core.errors import AppError, ConditionFailed, ItemTooLarge, TableMissing, Unavailable, WriteRefused
 
 from .connection import dynamodb_endpoint
 
@@ -30,6 +30,7 @@ TRANSIENT_CODES = {
     "ServiceUnavailable",
     "LimitExceededException",
 }
+WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 # Server-side failures after which a write may or may not have been applied.
 UNKNOWN_OUTCOME_CODES = {"InternalServerError", "ServiceUnavailable"}
 ACCESS_CODES = {
@@ -101,6 +102,10 @@ def translate_dynamodb_error(err: Exception, table_name: str) -> Exception:
         return Unavailable(f"DynamoDB refused the credentials or permissions for '{table_name}' ({code}): {message}")
     if code == "ValidationException" and "size" in message.lower() and "item" in message.lower():
         return ItemTooLarge(f"The item is larger than DynamoDB's 400 KB limit: {message}")
+    if code == "ValidationException" and err.operation_name in WRITE_OPERATIONS:
+        # The request held something DynamoDB cannot store (a value, a key, an expression):
+        # the caller's to fix. A refused read stays untranslated: that is a bug of ours.
+        return WriteRefused(f"DynamoDB refused the write to '{table_name}': {message}")
     return err
 
 

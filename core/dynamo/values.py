@@ -1,10 +1,10 @@
 """Python values to and from what the boto3 Table resource speaks."""
 
 import math
-from decimal import Decimal
+from decimal import Decimal, Rounded
 from typing import Any
 
-from boto3.dynamodb.types import Binary
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary
 
 from core.errors import InvalidInput
 
@@ -19,7 +19,8 @@ MAX_NESTING_LEVELS = 32
 
 
 def to_dynamodb(value: Any, where: str = "value") -> Any:
-    """Convert a JSON-like Python value into what the boto3 Table resource accepts."""
+    """Convert a JSON-like Python value, or one the boto3 Table resource read (Decimal, Binary,
+    sets), into what the Table resource accepts."""
     return _convert(value, where, 1)
 
 
@@ -28,8 +29,8 @@ def _convert(value: Any, where: str, level: int) -> Any:
         raise InvalidInput(
             f"{where}: DynamoDB allows at most {MAX_NESTING_LEVELS - 1} maps or lists nested around a value."
         )
-    if value is None or isinstance(value, (bool, str, bytes, bytearray, Binary)):  # Binary: as read back
-        return value
+    if value is None or isinstance(value, (bool, str, bytes, bytearray, Binary)):
+        return value  # Binary: what a read of B gives back, so that a write can put it back
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             raise InvalidInput(f"{where}: NaN and Infinity cannot be stored in DynamoDB.")
@@ -62,6 +63,15 @@ def _checked_number(number: Decimal, where: str) -> Decimal:
     if not number.is_zero() and not MIN_NUMBER_EXPONENT <= number.adjusted() <= MAX_NUMBER_EXPONENT:
         raise InvalidInput(f"{where}: {number} is outside DynamoDB's number range (1E-130 to 1E+126, exclusive).")
     return number
+
+
+def accept_numbers_longer_only_by_zeros() -> None:
+    """Let boto3 read and write numbers whose digits pass 38 only by zeros (`10**40`, or
+    `1234567895171680000000000000000000000000` as other SDKs store them). DynamoDB holds them, but
+    boto3's number context traps `Rounded`, which is signalled even when only zeros are dropped, so
+    one such number made every read of its item fail (boto3 issues 2500 and 4693). `Inexact` stays
+    trapped: a number that would lose a digit is still refused."""
+    DYNAMODB_CONTEXT.traps[Rounded] = False
 
 
 def from_dynamodb(value: Any) -> Any:

@@ -1,5 +1,8 @@
-"""The admin page "Stale key repairs": findings, preview, confirmed repairs."""
+"""The admin page "Stale key repairs": the latest scan's findings, scans started and followed,
+preview, confirmed repairs. Viewing reads the project's database only: no AWS request."""
 
+import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -7,28 +10,37 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import quote
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from artifacts.admin import breakable_url
 from core.admin import GatewayAdmin, ListFilter
 
-from ..models import Job, StaleKeyRepair
-from .findings import OVERSIZE_INLINE, Finding, human_age, human_size
-from .kinds import DEFAULT_KINDS, KIND_LABELS, KIND_RULES, KINDS
+from ..models import Job, Scan, StaleKeyRepair
+from .findings import DEFAULT_MIN_ORPHAN_AGE, ORPHAN_OBJECT, Finding, human_age, human_seconds, human_size
+from .kinds import KIND_LABELS, KIND_RULES, KINDS
 from .permissions import can_repair, can_view_findings
 from .repairer import READY, REPAIRED, SKIPPED
-from .scanner import stale_keys_scan
+from .scans import scan_findings, scan_latest_done, scan_start
+from .serializers import scan_document
 from .services import LOG_PREFIX, stale_key_preview, stale_key_repair
 from .tokens import finding_from_token, finding_token, plans_from_token, plans_token
+
+# The admin's entries are the project's data (CONTRACT section 5): the task engine's own results
+# page is not one of them; scans are followed on this page.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(StaleKeyRepair)
 class StaleKeyRepairAdmin(GatewayAdmin):
-    """The findings of the stale-key scan, grouped by kind (`?kind=`, `?q=<job id>`); repairs go
-    through a dry-run preview on a confirmation page (POST + CSRF, jobs change permission), and
-    each applied repair is written to the admin log against its job."""
+    """The findings of the latest completed scan, grouped by kind (`?kind=`, `?q=<job id>`), the
+    scan in progress (polled as JSON) and past scans; "Scan now" starts one on the workers. Repairs
+    go through a dry-run preview on a confirmation page (POST + CSRF, jobs change permission) that
+    re-reads each job, and each applied repair is written to the admin log against its job."""
 
     change_list_template = "admin/jobs/repairs/findings.html"
     confirm_template = "admin/jobs/repairs/confirm.html"
@@ -36,6 +48,7 @@ class StaleKeyRepairAdmin(GatewayAdmin):
     list_filters = (ListFilter("kind", "kind", tuple((kind, KIND_LABELS[kind]) for kind in KINDS)),)
     list_per_page = 200  # findings shown per kind; the scan itself always covers the whole table
     max_batch = 100  # repairs per confirmation: larger runs belong to `manage.py repair_stale_keys`
+    history_size = 10  # past scans listed
 
     def has_view_permission(self, request, obj=None):
         return can_view_findings(request.user)
@@ -44,18 +57,24 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         return can_repair(request.user)
 
     def extra_urls(self):
-        return [path("repair/", self.wrap(self.repair_view), name="jobs_stalekeyrepair_repair")]
+        return [
+            path("repair/", self.wrap(self.repair_view), name="jobs_stalekeyrepair_repair"),
+            path("scan/", self.wrap(self.scan_view), name="jobs_stalekeyrepair_scan"),
+            path("scans/<int:scan_id>/", self.wrap(self.scan_status_view), name="jobs_stalekeyrepair_scan_status"),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
         kind, query = self._filters(request.GET)
-        # An exact job id (the jobs page links here with `?q=<job_id>`) also sizes that one job.
-        report = stale_keys_scan(kinds=(kind,) if kind else DEFAULT_KINDS, job_id=None if kind else query)
-        findings = [finding for finding in report.findings if _matches(finding, query)]
+        scan = scan_latest_done()
+        findings = scan_findings(scan, kinds=(kind,) if kind else None, query=query) if scan else []
         may_repair = self.has_change_permission(request)
-        shown = [k for k in KINDS if k in report.kinds or any(finding.kind == k for finding in findings)]
-        groups = [self._group(shown_kind, findings, may_repair) for shown_kind in shown]
+        checked = scan.kinds if scan else []
+        shown = [k for k in KINDS if k in checked and (not kind or k == kind)]
+        repaired = self._repaired_since(scan)
+        groups = [self._group(shown_kind, findings, may_repair, repaired) for shown_kind in shown]
+        in_progress = Scan.objects.filter(status__in=(Scan.QUEUED, Scan.RUNNING)).first()
         selected = {"kind": kind} if kind else {}
         filters = self.filter_links(selected, {**selected, **({"q": query} if query else {})})
         counts = {group["kind"]: group["count"] for group in groups}
@@ -64,7 +83,13 @@ class StaleKeyRepairAdmin(GatewayAdmin):
                 link["label"] += f" ({counts[link['value']]})"
         context = {
             **self.base_context(request, self.opts.verbose_name_plural.capitalize()),
-            "report": report,
+            "scan": scan,
+            "scan_seconds": scan and scan.seconds,
+            "in_progress": in_progress,
+            "in_progress_url": in_progress and self.url_for("scan_status", in_progress.pk),
+            "scan_url": self.url_for("scan"),
+            "scans": Scan.objects.select_related("started_by")[: self.history_size],
+            "grace_age": human_seconds(DEFAULT_MIN_ORPHAN_AGE),
             "groups": groups,
             "kind": kind,
             "filters": filters,
@@ -74,13 +99,30 @@ class StaleKeyRepairAdmin(GatewayAdmin):
             "is_first_page": True,  # one page: the scan covers the whole table
             "may_repair": may_repair,
             "any_repairable": any(group["repairable"] for group in groups),
-            "oversize_checked": OVERSIZE_INLINE in report.kinds,
-            "oversize_url": "?" + urlencode({"kind": OVERSIZE_INLINE, **({"q": query} if query else {})}),
             "repair_url": self.url_for("repair"),
             "recent_repairs": self._recent_repairs(),
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.change_list_template, context)
+
+    def scan_view(self, request):
+        """POST "Scan now": a background scan of every kind, then back to the page, which follows it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        scan = scan_start(origin="admin", user=request.user)
+        messages.info(request, f"Scan {scan.pk} started: its progress shows below; the workers run it.")
+        return HttpResponseRedirect(self.url_for("changelist"))
+
+    def scan_status_view(self, request, scan_id: int):
+        """A scan's progress as JSON, polled by the page while the scan runs."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        scan = Scan.objects.filter(pk=scan_id).first()
+        if scan is None:
+            return JsonResponse({"detail": f"No scan {scan_id}.", "code": "not_found"}, status=404)
+        return JsonResponse(scan_document(scan))
 
     def repair_view(self, request):
         """POST a selection (or `scope=kind:<kind>`): the confirmation page with the exact change
@@ -132,10 +174,11 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         if scope == "selected":
             return [finding_from_token(token) for token in request.POST.getlist("finding")]
         kind = scope.removeprefix("kind:")
-        if kind not in KINDS:
+        scan = scan_latest_done()
+        if kind not in KINDS or scan is None:
             return []
-        report = stale_keys_scan(kinds=(kind,))  # "all of a kind": as they are now
-        return [finding for finding in report.findings if not finding.blocked and _matches(finding, query)]
+        # "All of a kind" as the latest scan found them; each repair re-reads its job before acting.
+        return [finding for finding in scan_findings(scan, kinds=(kind,), query=query) if _repairable(finding)]
 
     def _apply(self, request, confirmed: list[tuple[Finding, str]]) -> None:
         outcomes = [
@@ -153,25 +196,48 @@ class StaleKeyRepairAdmin(GatewayAdmin):
                 text = f"{outcome.status.capitalize()} {finding.job_id} ({finding.kind}): {outcome.message}"
                 messages.add_message(request, level, text)
 
-    def _group(self, kind: str, findings: list[Finding], may_repair: bool) -> dict:
+    def _group(self, kind: str, findings: list[Finding], may_repair: bool, repaired: set[tuple[str, str]]) -> dict:
         of_kind = [finding for finding in findings if finding.kind == kind]
+        offered = [finding for finding in of_kind if _repairable(finding) and (finding.job_id, kind) not in repaired]
         return {
             "kind": kind,
-            "label": KIND_LABELS[kind],
-            "rule": KIND_RULES[kind],
+            "label": KIND_LABELS.get(kind, kind),
+            "rule": KIND_RULES.get(kind, ""),
             "count": len(of_kind),
-            "repairable": sum(1 for finding in of_kind if not finding.blocked),
+            "repairable": len(offered),
             "hidden": max(len(of_kind) - self.list_per_page, 0),
             "rows": [
                 {
                     "finding": finding,
-                    "token": finding_token(finding) if may_repair and not finding.blocked else None,
-                    "job_url": reverse("admin:jobs_job_change", args=[quote(finding.job_id)]),
+                    "token": finding_token(finding) if may_repair and finding in offered else None,
+                    "repaired": (finding.job_id, kind) in repaired,
+                    "waiting_until": _grace_ends(finding),
+                    # An orphan object has no job that references it: often no job at all.
+                    "job_url": None
+                    if kind == ORPHAN_OBJECT
+                    else reverse("admin:jobs_job_change", args=[quote(finding.job_id)]),
                     "object": _describe_object(finding),
+                    # Long keys and ids wrap after a "/" rather than inside a word.
+                    "key": breakable_url(finding.s3_key) if finding.s3_key else None,
+                    "detail": breakable_url(finding.detail),
                 }
                 for finding in of_kind[: self.list_per_page]
             ],
         }
+
+    @staticmethod
+    def _repaired_since(scan: Scan | None) -> set[tuple[str, str]]:
+        """(job id, kind) of the repairs logged since the scan: its findings stay as recorded, but
+        those are no longer offered."""
+        if scan is None:
+            return set()
+        entries = LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Job),
+            change_message__startswith=LOG_PREFIX,
+            action_time__gte=scan.finished_at,
+        ).values_list("object_id", "change_message")
+        pattern = re.compile(rf"{re.escape(LOG_PREFIX)} \((\w+)\)")
+        return {(job_id, match.group(1)) for job_id, message in entries if (match := pattern.match(message))}
 
     @staticmethod
     def _recent_repairs():
@@ -180,8 +246,16 @@ class StaleKeyRepairAdmin(GatewayAdmin):
         ).select_related("user")[:10]
 
 
-def _matches(finding: Finding, query: str) -> bool:
-    return not query or query in finding.job_id or query in (finding.s3_key or "")
+def _grace_ends(finding: Finding):
+    """When a young orphan may be deleted (the repair refuses it until then), else None."""
+    if finding.kind != ORPHAN_OBJECT or finding.object is None or finding.object.last_modified is None:
+        return None
+    ends = finding.object.last_modified + timedelta(seconds=DEFAULT_MIN_ORPHAN_AGE)
+    return ends if ends > timezone.now() else None
+
+
+def _repairable(finding: Finding) -> bool:
+    return not finding.blocked and _grace_ends(finding) is None
 
 
 def _describe_object(finding: Finding) -> str:

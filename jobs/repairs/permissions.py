@@ -5,7 +5,7 @@ permission of Stale key repairs, or the view (or change) permission of jobs, let
 them. Repairing writes jobs: it needs the jobs change permission.
 """
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.api.permissions import StaffModelPermission
 
@@ -29,3 +29,15 @@ class FindingsPermission(BasePermission):
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and can_view_findings(request.user))
+
+
+class ScanPermission(BasePermission):
+    """Scans: followed by those who may see findings; started by those who may repair."""
+
+    message = StaffModelPermission.message
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return can_view_findings(user) if request.method in SAFE_METHODS else can_repair(user)

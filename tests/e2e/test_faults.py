@@ -203,7 +203,7 @@ def test_s3_down_or_slow(api, snapshot, settings, fault):
     try:
         started = time.monotonic()
         assert_error(patch(api, "/api/jobs/inline/", {"execution_steps": LARGE}), "unavailable", "Cannot reach S3")
-        assert_error(api.get("/api/repairs/"), "unavailable", "Cannot reach S3")
+        assert api.get("/api/repairs/").status_code == 200  # the recorded scan: no AWS request
         detail = api.get("/api/jobs/offloaded/")  # the job is still served, with why its steps are not
         assert detail.status_code == 200 and detail.json()["execution_steps"] is None
         assert "Cannot reach S3" in detail.json()["execution_steps_error"]

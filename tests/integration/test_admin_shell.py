@@ -17,6 +17,7 @@ def test_admin_index_lists_the_four_entries(aws, client, superuser):
     html = client.get("/admin/").content.decode()
     for entry in ENTRIES:
         assert f">{entry}</a>" in html
+    assert "Task results" not in html and "Task Results" not in html  # the task engine's records are not data
 
 
 @pytest.mark.django_db

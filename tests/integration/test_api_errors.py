@@ -227,5 +227,5 @@ def test_503_for_a_missing_bucket_names_it_and_the_fix(api):
 
 def test_503_for_an_unreachable_endpoint(api, settings):
     settings.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:9"
-    body = assert_error(api.get("/api/repairs/"), 503, "unavailable")
+    body = assert_error(api.get("/api/jobs/"), 503, "unavailable")
     assert "127.0.0.1:9" in body["detail"]

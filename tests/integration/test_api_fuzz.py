@@ -30,6 +30,8 @@ from artifacts.services import ArtifactContent, artifact_create, artifact_id_for
 from config.wsgi import application
 from core.dynamo.connection import dynamodb_table
 from core.dynamo.values import to_dynamodb
+from jobs.models import Scan
+from jobs.repairs.kinds import KINDS
 from jobs.services import job_update
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,8 @@ OPERATIONS = [
     "PUT /api/artifacts/{artifact_id}/",
     "DELETE /api/artifacts/{artifact_id}/",
     "GET /api/repairs/",
+    "POST /api/repairs/scans/",
+    "GET /api/repairs/scans/{scan_id}/",
 ]
 SNAPSHOT = {
     "total": 2,
@@ -67,6 +71,7 @@ KNOWN = {
     "stage": ["plan", "build"],
     "job_id": ["job-inline", "job-s3", "job-dangling"],
     "artifact_id": [artifact_id_for_url(MODEL_URL)],
+    "scan_id": [1],
 }
 # Operations whose only input is a path parameter, which may be any string: nothing to get wrong.
 NOTHING_INVALID = {
@@ -111,6 +116,7 @@ def world(aws, superuser):
     job_update(job_id="job-s3", execution_steps=[{"step_name": "write", "output": "x" * 400_000}])
     jobs.put_item(Item={"job_id": "job-dangling", "execution_steps_s3_key": "jobs/job-dangling/execution_steps.json"})
     artifact_create(content=ArtifactContent(artifact_type="model", name="BERT", url=MODEL_URL))
+    Scan.objects.create(pk=1, kinds=list(KINDS), segments=1, min_orphan_age=0, origin="api")
     cache.clear()  # the user throttle's history
     return {"Authorization": f"Token {Token.objects.create(user=superuser).key}"}
 

@@ -25,6 +25,8 @@ CONTRACT_ROUTES = {
     "/api/artifacts/": {"get", "post"},
     "/api/artifacts/{artifact_id}/": {"get", "put", "delete"},
     "/api/repairs/": {"get"},
+    "/api/repairs/scans/": {"post"},
+    "/api/repairs/scans/{scan_id}/": {"get"},
 }
 PAGES = {"/api/projects/", "/api/jobs/", "/api/artifacts/"}
 ALWAYS = {"401", "403", "429", "503"}

@@ -67,6 +67,7 @@ def test_create_read_replace_delete(artifacts_table, api):
         "code_id": None,
         "code_name": None,
         "code_url": None,
+        "display_error": None,
     }
     assert api.get(f"/api/artifacts/{artifact_id}/").json() == body
 

@@ -134,6 +134,13 @@ def test_metrics_count_requests_and_aws_calls_by_outcome(job, api):
     assert sample("aws_call_duration_seconds_sum", service="dynamodb", operation="GetItem", outcome="ok") > 0
 
 
+def test_odd_method_names_share_one_label(aws, client):
+    before = sample("http_requests_total", method="other", route="/healthz", status="405")
+    for method in ("BREW", "PROPFIND", "X" * 300):
+        assert client.generic(method, "/healthz").status_code == 405
+    assert sample("http_requests_total", method="other", route="/healthz", status="405") == before + 3
+
+
 def test_aws_calls_that_get_no_answer_are_counted_by_the_client_s_error(settings):
     settings.AWS_ENDPOINT_URL_DYNAMODB = "http://127.0.0.1:9"
     labels = {"service": "dynamodb", "operation": "GetItem", "outcome": "EndpointConnectionError"}

@@ -20,6 +20,7 @@ from core import bootstrap
 from core.dynamo.connection import dynamodb_table
 from core.storage import s3_storage
 from core.tables import TABLES
+from jobs.repairs.scans import scan_create, scan_run_here
 from jobs.steps_store import steps_key
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
@@ -71,8 +72,11 @@ API_ROUTES = [
     ("artifacts", "put", "/api/artifacts/{artifact}/", "same", 200),
     ("artifacts", "delete", "/api/artifacts/{artifact}/", None, 204),
     ("repairs", "get", "/api/repairs/", None, 200),
+    ("repairs", "post", "/api/repairs/scans/", {}, 202),
+    ("repairs", "get", "/api/repairs/scans/{scan}/", None, 200),
 ]
 ARTIFACTS_ADMIN = "/admin/artifacts/artifact/"
+REPAIRS_ADMIN = "/admin/jobs/stalekeyrepair/"
 # (resource, right, method, url, form, status when allowed)
 ADMIN_PAGES = [
     ("projects", "view", "get", "/admin/projects/project/", None, 200),
@@ -88,6 +92,8 @@ ADMIN_PAGES = [
     ("artifacts", "delete", "post", ARTIFACTS_ADMIN + "{artifact}/delete/", {"post": "yes"}, 302),
     ("repairs", "view", "get", "/admin/jobs/stalekeyrepair/", None, 200),
     ("repairs", "repair", "post", "/admin/jobs/stalekeyrepair/repair/", {"scope": "kind:dangling_key"}, 200),
+    ("repairs", "repair", "post", "/admin/jobs/stalekeyrepair/scan/", {}, 302),
+    ("repairs", "view", "get", "/admin/jobs/stalekeyrepair/scans/{scan}/", None, 200),
     ("projects", "view", "get", ARTIFACTS_ADMIN + "stage-artifacts/", None, 200),  # project data
 ]
 
@@ -115,6 +121,10 @@ def fresh_artifact(url: str) -> str:
     return artifact_create(content=ArtifactContent(artifact_type="model", name="Model", url=url)).artifact_id
 
 
+def queued_scan() -> int:
+    return scan_create(origin="api").pk
+
+
 def aws_state() -> str:
     """Everything in the three tables and the bucket."""
     items = {spec.name: dynamodb_table(spec.name).scan()["Items"] for spec in TABLES}
@@ -140,7 +150,7 @@ def user_of(kind: str, resource: str, make_user):
 @pytest.mark.parametrize("resource, method, url, body, allowed", API_ROUTES, ids=[f"{r[1]} {r[2]}" for r in API_ROUTES])
 def test_api(aws_world, make_user, kind, resource, method, url, body, allowed):
     artifact_url = new_url()
-    url = url.format(artifact=fresh_artifact(artifact_url))
+    url = url.format(artifact=fresh_artifact(artifact_url), scan=queued_scan())
     if body in ("new", "same"):  # a new registration, or a replace that keeps the url
         body = {"artifact_type": "model", "name": "Renamed", "url": new_url() if body == "new" else artifact_url}
     user = user_of(kind, resource, make_user)
@@ -163,7 +173,9 @@ def test_api(aws_world, make_user, kind, resource, method, url, body, allowed):
     "resource, right, method, url, form, allowed", ADMIN_PAGES, ids=[f"{p[2]} {p[3]}" for p in ADMIN_PAGES]
 )
 def test_admin(aws_world, make_user, kind, resource, right, method, url, form, allowed):
-    url = url.format(artifact=quote(fresh_artifact(new_url())))
+    url = url.format(artifact=quote(fresh_artifact(new_url())), scan=queued_scan())
+    if resource == "repairs":
+        scan_run_here(scan_create(origin="command", segments=1))  # findings to offer for repair
     user = user_of(kind, resource, make_user)
     client = Client()
     if user is not None:
@@ -176,7 +188,7 @@ def test_admin(aws_world, make_user, kind, resource, right, method, url, form, a
     elif expected == OK:
         assert response.status_code == allowed
         if allowed == 302:
-            assert response["Location"] == ARTIFACTS_ADMIN
+            assert response["Location"] == (REPAIRS_ADMIN if resource == "repairs" else ARTIFACTS_ADMIN)
     else:
         assert response.status_code == expected
     if expected != OK:

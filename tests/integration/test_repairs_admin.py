@@ -10,16 +10,21 @@ from core.dynamo.connection import watch_calls
 from jobs.steps_store import steps_key
 from tests.integration.test_repairs_repair import rerun_first_step, worker_table
 from tests.integration.test_repairs_scan import World, make_steps
+from tests.integration.test_repairs_scans import scan_now
 
 pytestmark = [pytest.mark.django_db, pytest.mark.shared_db]
 PAGE = "/admin/jobs/stalekeyrepair/"
 REPAIR = "/admin/jobs/stalekeyrepair/repair/"
+SCAN = "/admin/jobs/stalekeyrepair/scan/"
 
 
 @pytest.fixture
 def world(aws):
     world = World()
     world.plant_each_kind()
+    world.put(steps_key("both-2"), make_steps(3))
+    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both-2"))
+    scan_now()
     return world
 
 
@@ -39,35 +44,42 @@ def hidden(html: str, name: str) -> str:
     return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
 
 
-def test_findings_are_grouped_by_kind_with_counts(world, repairer):
+def test_the_latest_scan_findings_by_kind_without_any_aws_request(world, repairer):
     with watch_calls() as calls:
         html = repairer.get(PAGE).content.decode()
-    assert calls == [("dynamodb", "Scan"), ("s3", "ListObjectsV2")]
+    assert calls == []
     for kind, label in [
         ("both_present", "Both present"),
         ("dangling_key", "Dangling key"),
         ("orphan_object", "Orphan"),
+        ("oversize_inline", "Oversize inline"),
     ]:
         assert f'id="kind-{kind}"' in html and f"<h2>{label}" in html
-    assert ">Both present (1)</a>" in html and ">Oversize inline</a>" in html  # not checked by default
-    assert "check them now" in html
-    assert set(tokens(html)) == {"both", "dangling", "orphan"}
+    assert ">Both present (2)</a>" in html and ">Oversize inline (1)</a>" in html  # every kind, by default
+    assert set(tokens(html)) == {"both", "both-2", "dangling", "oversize"}  # the orphan is young: waiting
     assert 'value="kind:dangling_key"' in html  # repair all of a kind
+    assert re.search(r"Findings of scan \d+, finished .* 7 items read in 1 request", " ".join(html.split()))
+    assert 'id="scan-history"' in html and "Scan now" in html
 
 
 def test_kind_filter_and_job_search(world, repairer):
-    oversize = repairer.get(PAGE, {"kind": "oversize_inline"}).content.decode()
+    with watch_calls() as calls:
+        oversize = repairer.get(PAGE, {"kind": "oversize_inline"}).content.decode()
+        searched = repairer.get(PAGE, {"q": "dangl"}).content.decode()
+    assert calls == []
     assert set(tokens(oversize)) == {"oversize"} and 'id="kind-both_present"' not in oversize
-    searched = repairer.get(PAGE, {"q": "dangl"}).content.decode()
     assert set(tokens(searched)) == {"dangling"}
 
 
-def test_an_exact_job_id_search_also_sizes_that_job(world, repairer):
-    with watch_calls() as calls:
-        html = repairer.get(PAGE, {"q": "oversize"}).content.decode()
-    assert calls == [("dynamodb", "Scan"), ("s3", "ListObjectsV2"), ("dynamodb", "GetItem")]
-    assert set(tokens(html)) == {"oversize"} and 'id="kind-oversize_inline"' in html
-    assert 'id="kind-oversize_inline"' not in repairer.get(PAGE, {"q": "oversiz"}).content.decode()
+def test_an_orphan_row_names_its_job_without_linking_to_it(world, repairer):
+    html = repairer.get(PAGE, {"kind": "orphan_object"}).content.decode()
+    assert "<th>orphan</th>" in html and "/admin/jobs/job/orphan/change/" not in html
+    assert "/admin/jobs/job/dangling/change/" in repairer.get(PAGE, {"kind": "dangling_key"}).content.decode()
+
+
+def test_without_a_completed_scan_the_page_says_so(aws, repairer):
+    html = repairer.get(PAGE).content.decode()
+    assert "No scan has completed yet" in html and tokens(html) == {}
 
 
 def test_preview_then_confirm_repairs_logs_and_redirects(world, repairer):
@@ -91,12 +103,11 @@ def test_preview_then_confirm_repairs_logs_and_redirects(world, repairer):
     assert "both" in history and "dangling" in history
     page = repairer.get(PAGE).content.decode()
     assert "Recent repairs" in page and "the steps are lost" in page
-    assert set(tokens(page)) == {"orphan"}
+    assert set(tokens(page)) == {"both-2", "oversize"}  # repaired since the scan: no longer offered
+    assert page.count("repaired since this scan") == 2
 
 
 def test_repair_all_of_a_kind_skips_what_changed_after_the_preview(world, repairer):
-    world.put(steps_key("both-2"), make_steps(3))
-    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both-2"))
     html = repairer.post(REPAIR, {"scope": "kind:both_present"}).content.decode()
     assert 'value="Yes, repair 2"' in html
     rerun_first_step(worker_table(), "both-2")  # a worker, between preview and confirmation
@@ -108,9 +119,12 @@ def test_repair_all_of_a_kind_skips_what_changed_after_the_preview(world, repair
     assert LogEntry.objects.get().object_id == "both"
 
 
-def test_a_young_orphan_shows_as_skipped_in_the_preview(world, repairer):
-    html = repairer.post(REPAIR, {"scope": "kind:orphan_object"}).content.decode()
-    assert "younger than the grace age (1 h)" in html and "None of these can be repaired now" in html
+def test_a_young_orphan_shows_as_waiting_and_is_not_offered(world, repairer):
+    html = repairer.get(PAGE, {"kind": "orphan_object"}).content.decode()
+    assert re.search(r"waiting until \d\d:\d\d UTC", html) and tokens(html) == {}
+    assert 'value="kind:orphan_object"' not in html
+    refused = repairer.post(REPAIR, {"scope": "kind:orphan_object"})
+    assert refused.status_code == 302 and "Select the findings" in str(list(get_messages(refused.wsgi_request))[0])
 
 
 def test_viewers_see_findings_read_only_and_cannot_post(world, client, make_user):
@@ -156,3 +170,25 @@ def test_csrf_is_required(world, make_user):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(make_user("csrf", perms=["jobs.change_job"]))
     assert strict.post(REPAIR, {"scope": "kind:dangling_key"}).status_code == 403
+
+
+def test_scan_now_needs_the_csrf_token_and_the_change_permission(aws, client, make_user):
+    from django.test import Client
+
+    from jobs.models import Scan
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("csrf", perms=["jobs.change_job"]))
+    assert strict.post(SCAN).status_code == 403
+    client.force_login(make_user("viewer", perms=["jobs.view_stalekeyrepair"]))
+    assert client.post(SCAN).status_code == 403
+    assert client.get(SCAN).status_code == 405
+    assert not Scan.objects.exists()
+    client.force_login(make_user("repairer", perms=["jobs.change_job"]))
+    started = client.post(SCAN)
+    assert started.status_code == 302 and started["Location"] == PAGE
+    scan = Scan.objects.get()
+    assert (scan.origin, scan.started_by.username, scan.status) == ("admin", "repairer", "queued")
+    status = client.get(f"{PAGE}scans/{scan.pk}/").json()
+    assert status["status"] == "queued" and status["segments_done"] == 0
+    assert client.get(f"{PAGE}scans/999999/").status_code == 404

@@ -12,6 +12,7 @@ from artifacts.names import normalize_name
 from artifacts.rating import rating_problems, sub_scores
 from artifacts.records import parse_json_object, record_from_item
 from artifacts.stage_artifacts import StageArtifact, stage_artifacts
+from core.stored_json import read_json
 from projects.snapshot import read_snapshot
 
 
@@ -179,3 +180,12 @@ def test_stage_artifacts_read_string_and_map_snapshots_alike():
 def test_malformed_snapshots_become_error_rows(snapshot, error):
     rows = stage_artifacts("p1", read_snapshot(snapshot))
     assert len(rows) == 1 and rows[0].project_id == "p1" and error in rows[0].error and rows[0].path is None
+
+
+def test_a_rating_read_from_its_stored_text_holds_exact_numbers_and_is_valid():
+    rating = read_json('{"net_score": 0.12345678901234567890123, "net_score_latency": 1e2, "size_score": {"pc": 0.5}}')
+    assert rating_problems(rating) == []
+    assert [(score.key, score.score, score.latency) for score in sub_scores(rating)] == [
+        ("net_score", Decimal("0.12345678901234567890123"), 100),
+        ("size_score", None, None),
+    ]

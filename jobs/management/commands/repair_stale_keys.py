@@ -1,4 +1,3 @@
-import json
 from argparse import ArgumentTypeError
 from itertools import zip_longest
 
@@ -6,10 +5,14 @@ from django.conf import settings
 from django.core.management.base import CommandError
 
 from core.commands import AwsCommand
-from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE
-from jobs.repairs.kinds import DEFAULT_KINDS, KINDS
+from core.display import displayed
+from core.stored_json import write_json
+from jobs.models import Scan
+from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, Finding
+from jobs.repairs.kinds import KINDS
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED, Outcome, Repairer
-from jobs.repairs.scanner import MAX_SEGMENTS, ScanProgress, ScanReport, stale_keys_scan
+from jobs.repairs.scanner import MAX_SEGMENTS, ScanProgress
+from jobs.repairs.scans import scan_create, scan_findings, scan_run_here
 from jobs.repairs.services import stale_key_repair, stale_key_repair_user, stale_keys_document
 
 ALL = "all"
@@ -32,15 +35,15 @@ def seconds(text: str) -> int:
 
 def selected_kinds(chosen: list[str] | None) -> tuple[str, ...]:
     if not chosen:
-        return DEFAULT_KINDS
+        return KINDS
     return KINDS if ALL in chosen else tuple(kind for kind in KINDS if kind in chosen)
 
 
 class Command(AwsCommand):
     help = (
         "Find stale execution_steps keys and orphan S3 objects (a dry run: nothing is changed), "
-        "and repair them with --apply. Scales to large tables: one projected, paged Scan "
-        "(--segments N in parallel) and one listing of jobs/."
+        "and repair them with --apply. One paged Scan of the Jobs table (--segments N in parallel) "
+        "and one listing of jobs/, recorded as the latest scan (what the admin page and the API show)."
     )
 
     def add_arguments(self, parser):
@@ -52,8 +55,7 @@ class Command(AwsCommand):
             nargs="+",
             choices=[*KINDS, ALL],
             metavar="KIND",
-            help=f"Kinds to look for: {', '.join(KINDS)}, or {ALL}. Default: {', '.join(DEFAULT_KINDS)} "
-            f"({OVERSIZE_INLINE} reads every job with inline steps in full, so it is checked only when asked for).",
+            help=f"Kinds to look for: {', '.join(KINDS)}, or {ALL} (the default).",
         )
         parser.add_argument(
             "--json", action="store_true", help='Print one JSON document: {"findings": [...], "repaired": N}.'
@@ -81,60 +83,66 @@ class Command(AwsCommand):
 
     def handle(self, *, apply, kinds, min_orphan_age, segments, user, **options):
         kinds = selected_kinds(kinds)
-        log_user = stale_key_repair_user(username=user) if apply else None
+        named_user = stale_key_repair_user(username=user) if user else None
+        log_user = named_user or (stale_key_repair_user() if apply else None)
         on_terminal = self.stderr.isatty()
         progress = ScanProgress(report=self._show_progress if on_terminal else None)
-        report = stale_keys_scan(kinds=kinds, segments=segments, min_orphan_age=min_orphan_age, progress=progress)
+        scan = scan_create(
+            origin="command", user=named_user, kinds=kinds, segments=segments, min_orphan_age=min_orphan_age
+        )
+        scan = scan_run_here(scan, on_page=lambda page: progress.add(items=page.scanned, findings=0))
         if on_terminal:
-            self.stderr.write("\r\033[K", ending="")
+            self._progress_line("")
+        if scan.status != Scan.DONE:
+            raise CommandError(f"Scan {scan.pk} did not complete here ({scan.status}); a worker finishes it.")
+        findings = scan_findings(scan)
         outcomes = []
         if apply:
             repairer = Repairer(min_orphan_age=min_orphan_age)
-            for number, finding in enumerate(report.findings, start=1):
+            for number, finding in enumerate(findings, start=1):
                 if on_terminal:
-                    self.stderr.write(f"\r\033[Krepairing {number}/{len(report.findings)}", ending="")
+                    self._progress_line(f"repairing {number}/{len(findings)}")
                 outcomes.append(stale_key_repair(finding=finding, user=log_user, repairer=repairer))
             if on_terminal:
-                self.stderr.write("\r\033[K", ending="")
+                self._progress_line("")
         repaired = sum(1 for outcome in outcomes if outcome.status == REPAIRED)
         if options["json"]:
-            self.stdout.write(json.dumps(stale_keys_document(findings=report.findings, repaired=repaired)))
+            document = stale_keys_document(findings=findings, repaired=repaired)
+            self.stdout.write(write_json(displayed(document).value))
             for outcome in outcomes:
                 if outcome.status != REPAIRED:
                     self.stderr.write(
                         f"{outcome.status}: {outcome.finding.kind} {outcome.finding.job_id}: {outcome.message}"
                     )
         else:
-            self._print(report, outcomes, apply=apply)
+            self._print(scan, findings, outcomes, apply=apply)
         failed = sum(1 for outcome in outcomes if outcome.status == FAILED)
         if failed:
             raise CommandError(f"{failed} of {len(outcomes)} repairs failed (AWS refused or was unreachable).")
 
     def _show_progress(self, progress: ScanProgress) -> None:
-        self.stderr.write(
-            f"\r\033[Kscanned {progress.items:,} items · {progress.findings:,} findings so far · "
-            f"{progress.rate:,.0f} items/s",
-            ending="",
-        )
+        self._progress_line(f"scanned {progress.items:,} items · {progress.rate:,.0f} items/s")
 
-    def _print(self, report: ScanReport, outcomes: list[Outcome], *, apply: bool) -> None:
-        for finding, outcome in zip_longest(report.findings, outcomes):  # outcomes: one per finding, or none
+    def _progress_line(self, text: str) -> None:
+        """Rewrite the terminal's progress line: plain text (stderr's default style is the error's)."""
+        self.stderr.write(f"\r\033[K{text}", ending="", style_func=str)
+
+    def _print(self, scan: Scan, findings: list[Finding], outcomes: list[Outcome], *, apply: bool) -> None:
+        for finding, outcome in zip_longest(findings, outcomes):  # outcomes: one per finding, or none
             self.stdout.write(f"{finding.kind:<16} {finding.job_id}  {finding.s3_key or ''}".rstrip())
             self.stdout.write(f"    {finding.detail}")
             if outcome is not None:
                 style = {REPAIRED: self.style.SUCCESS, FAILED: self.style.ERROR}.get(outcome.status, self.style.WARNING)
                 self.stdout.write(style(f"    {outcome.status}: {outcome.message}"))
-        counts = ", ".join(f"{kind} {count}" for kind, count in report.counts().items())
+        counts = ", ".join(f"{kind} {sum(1 for f in findings if f.kind == kind)}" for kind in scan.kinds)
         self.stdout.write(
-            f"Scanned {report.describe_scans()}, and listed {report.objects_listed:,} objects under "
-            f"s3://{settings.AWS_STORAGE_BUCKET_NAME}/jobs/ in {report.seconds:.1f} s. "
-            f"Findings: {len(report.findings)} ({counts})."
+            f"Scan {scan.pk}: read {scan.items_scanned:,} items in {scan.requests:,} requests, and listed "
+            f"{scan.objects_listed:,} objects under s3://{settings.AWS_STORAGE_BUCKET_NAME}/jobs/ in "
+            f"{scan.seconds:.1f} s. Findings: {len(findings)} ({counts})."
         )
-        if OVERSIZE_INLINE not in report.kinds:
-            self.stdout.write(f"{OVERSIZE_INLINE} not checked: add --kind {OVERSIZE_INLINE} (or --kind {ALL}).")
         if not apply:
             self.stdout.write(
-                "Dry run: nothing was changed. Repair with --apply." if report.findings else "Nothing to repair."
+                "Dry run: nothing was changed. Repair with --apply." if findings else "Nothing to repair."
             )
             return
         tally = {status: sum(1 for outcome in outcomes if outcome.status == status) for status in STATUSES}

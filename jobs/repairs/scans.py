@@ -1,0 +1,386 @@
+"""Recorded stale-key scans: what the repairs page and `GET /api/repairs/` show, made by workers.
+
+A scan reads the Jobs table once, split into DynamoDB segments (Segment/TotalSegments) that run as
+separate tasks on any worker (`run_worker`) or, for `repair_stale_keys`, in the command's threads.
+Each page of a segment is recorded in one transaction: its counters, its `LastEvaluatedKey` and
+the items the findings depend on (items with a key, projected as the key scan projects them, and
+items over the offload margin). A worker killed mid-segment therefore leaves the segment at its
+last recorded page; once its lease expires, any worker's periodic `scans_reclaim()` hands it to a
+new task, which resumes from that key.
+
+While a worker runs a segment or the listing, a heartbeat thread renews its lease. When the last
+segment is done, the listing of `jobs/` runs (after every key was read, as scanner.py requires)
+under a lease of its own, and the scanner's detection runs on the recorded
+items (`RecordedItems`), so the findings are those `stale_keys_scan` gives for a live read.
+"""
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from itertools import islice
+
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Exists, F, OuterRef, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.dynamo.item_size import item_size
+from core.dynamo.stored_items import item_from_stored_text, stored_item_text
+from core.errors import InvalidInput
+from jobs.gateway import KEYED_PROJECTION, STEPS_KEY, JobGateway, JobRecord, ScanPage
+from jobs.models import Scan, ScanFinding, ScannedItem, ScanSegment
+
+from .findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE, Finding
+from .kinds import KINDS
+from .scanner import MAX_SEGMENTS, stale_keys_scan
+
+logger = logging.getLogger(__name__)
+
+RECORD_BATCH = 1000  # recorded items replayed per page
+# Pages are recorded one at a time per process: the command's segment threads read DynamoDB in
+# parallel, but SQLite takes one writer at a time (and an in-memory one refuses a second at once).
+_recording = threading.Lock()
+
+
+class LeaseLost(Exception):
+    """Another run holds this segment or listing now: stop without writing."""
+
+
+# ---- starting, and reading what was recorded ----
+
+
+def scan_create(
+    *,
+    origin: str,
+    user=None,
+    kinds: Collection[str] = KINDS,
+    segments: int | None = None,
+    min_orphan_age: int = DEFAULT_MIN_ORPHAN_AGE,
+    schedule_slot: int | None = None,
+) -> Scan:
+    """A queued scan and its pending segments (nothing runs yet: see `scan_enqueue`, `scan_run_here`)."""
+    segments = settings.REPAIR_SCAN_SEGMENTS if segments is None else segments
+    unknown = set(kinds) - set(KINDS)
+    if unknown or not kinds:
+        raise InvalidInput(f"Kinds are {', '.join(KINDS)}; got {', '.join(sorted(unknown)) or 'none'}.")
+    if not 1 <= segments <= MAX_SEGMENTS:
+        raise InvalidInput(f"segments must be between 1 and {MAX_SEGMENTS}.")
+    with transaction.atomic():
+        scan = Scan.objects.create(
+            kinds=[kind for kind in KINDS if kind in kinds],
+            segments=segments,
+            min_orphan_age=min_orphan_age,
+            started_by=user if user is not None and user.pk else None,
+            origin=origin,
+            schedule_slot=schedule_slot,
+        )
+        ScanSegment.objects.bulk_create(
+            ScanSegment(scan=scan, number=number, owner=_token()) for number in range(segments)
+        )
+    return scan
+
+
+def scan_start(*, origin: str, user=None, **options) -> Scan:
+    """Record a scan and queue its segments for the workers, in one transaction."""
+    with transaction.atomic():
+        scan = scan_create(origin=origin, user=user, **options)
+        scan_enqueue(scan)
+    return scan
+
+
+def scan_enqueue(scan: Scan) -> None:
+    from .tasks import scan_segment_task  # the tasks module imports this one
+
+    for segment in scan.segment_set.all():
+        scan_segment_task.enqueue(segment.pk, segment.owner)
+
+
+def scan_latest_done() -> Scan | None:
+    return Scan.objects.filter(status=Scan.DONE).order_by("-finished_at", "-pk").first()
+
+
+def scan_findings(scan: Scan, *, kinds: Collection[str] | None = None, query: str = "") -> list[Finding]:
+    """The findings of a recorded scan, in the scanner's order; `query`: part of a job id or key."""
+    rows = ScanFinding.objects.filter(scan=scan)
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    if query:
+        rows = rows.filter(data__contains=stored_text_of(query))  # narrowed in SQL, then checked exactly
+    findings = [Finding.from_dict(json.loads(row.data)) for row in rows.order_by("position")]
+    return [finding for finding in findings if not query or query in finding.job_id or query in (finding.s3_key or "")]
+
+
+def scan_progress(scan: Scan) -> dict:
+    segments = list(scan.segment_set.all())
+    return {
+        "segments_done": sum(1 for segment in segments if segment.status == ScanSegment.DONE),
+        "resumed": sum(max(segment.runs - 1, 0) for segment in segments),
+    }
+
+
+# ---- running ----
+
+
+def scan_run_here(scan: Scan, *, on_page: Callable[[ScanPage], None] | None = None) -> Scan:
+    """Run every segment in this process (one thread per segment), then the listing: the command's
+    scan. A segment left unfinished here (the process was killed) is reclaimed by a worker."""
+    segments = list(scan.segment_set.all())
+
+    def run(segment: ScanSegment) -> None:
+        try:
+            segment_run(segment.pk, segment.owner, on_page=on_page)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    if len(segments) == 1:
+        segment_run(segments[0].pk, segments[0].owner, on_page=on_page)
+    else:
+        with ThreadPoolExecutor(max_workers=len(segments), thread_name_prefix="stale-key-scan") as pool:
+            list(pool.map(run, segments))
+    scan.refresh_from_db()
+    return scan
+
+
+def segment_run(segment_id: int, owner: str, *, on_page: Callable[[ScanPage], None] | None = None) -> None:
+    """Read one segment from its last recorded key, recording page by page; the last segment to
+    finish runs the listing. Returns quietly when the segment is no longer this run's."""
+    claimed = ScanSegment.objects.filter(pk=segment_id, owner=owner, status=ScanSegment.PENDING).update(
+        status=ScanSegment.RUNNING, lease_until=_lease_end(), runs=F("runs") + 1
+    )
+    if not claimed:
+        return
+    segment = ScanSegment.objects.select_related("scan").get(pk=segment_id)
+    scan = segment.scan
+    if scan.status not in (Scan.QUEUED, Scan.RUNNING):
+        return
+    Scan.objects.filter(pk=scan.pk, status=Scan.QUEUED).update(status=Scan.RUNNING, started_at=timezone.now())
+    try:
+        with _heartbeat(lambda: _renew_segment(segment.pk, owner)):
+            _read_segment(segment, scan, owner, on_page)
+        listing_owner = _claim_listing(scan.pk)
+        if listing_owner:
+            listing_run(scan.pk, listing_owner)
+    except LeaseLost:
+        logger.info("Scan %s segment %s: lease lost, left to its new owner.", scan.pk, segment.number)
+    except Exception as err:
+        _fail(scan.pk, err)
+        raise
+
+
+def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None:
+    whole = OVERSIZE_INLINE in scan.kinds
+    margin = settings.EXECUTION_STEPS_OFFLOAD_BYTES
+    start_key = item_from_stored_text(segment.last_key) if segment.last_key else None
+    pages = JobGateway().scan_steps(
+        whole=whole, segment=segment.number, total_segments=scan.segments, start_key=start_key
+    )
+    for page in pages:
+        kept = []
+        read = 0
+        for record in page.records:
+            size = item_size(record.item)
+            read += size
+            if STEPS_KEY in record.item:
+                projected = {name: record.item[name] for name in KEYED_PROJECTION if name in record.item}
+                kept.append(ScannedItem(scan_id=scan.pk, read=ScannedItem.KEYED, item=stored_item_text(projected)))
+            elif size > margin:  # only these can be oversize_inline findings: the rest is dropped here
+                kept.append(ScannedItem(scan_id=scan.pk, read=ScannedItem.INLINE, item=stored_item_text(record.item)))
+        counters = {
+            "items_scanned": F("items_scanned") + page.scanned,
+            "bytes_read": F("bytes_read") + read,
+            "requests": F("requests") + 1,
+        }
+        if page.capacity_units is not None:
+            counters["capacity_units"] = Coalesce(F("capacity_units"), Value(0.0)) + page.capacity_units
+        with _recording, transaction.atomic():
+            held = ScanSegment.objects.filter(pk=segment.pk, owner=owner, status=ScanSegment.RUNNING).update(
+                last_key=stored_item_text(page.last_key) if page.last_key else "",
+                lease_until=_lease_end(),
+                **({"status": ScanSegment.DONE} if page.last_key is None else {}),
+                **counters,
+            )
+            if not held:
+                raise LeaseLost
+            Scan.objects.filter(pk=scan.pk).update(**counters)
+            ScannedItem.objects.bulk_create(kept)
+        if on_page is not None:
+            on_page(page)
+
+
+def _renew_segment(segment_id: int, owner: str) -> bool:
+    return bool(
+        ScanSegment.objects.filter(pk=segment_id, owner=owner, status=ScanSegment.RUNNING).update(
+            lease_until=_lease_end()
+        )
+    )
+
+
+def _renew_listing(scan_id: int, owner: str) -> bool:
+    return bool(Scan.objects.filter(pk=scan_id, listing_owner=owner).update(listing_lease_until=_lease_end()))
+
+
+@contextmanager
+def _heartbeat(renew: Callable[[], bool]) -> Iterator[None]:
+    """Renew a lease every third of its length while the block runs, so that a live worker keeps
+    its work however slow one AWS request is; only a dead (or frozen) worker lets it expire."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.REPAIR_SCAN_LEASE_SECONDS / 3):
+                with _recording:
+                    if not renew():
+                        return  # taken over: the block finds out at its next conditional write
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=beat, name="scan-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _claim_listing(scan_id: int) -> str | None:
+    """The listing's token when this run is the one to list (every segment is done), else None."""
+    token = _token()
+    unfinished = ScanSegment.objects.filter(scan_id=OuterRef("pk")).exclude(status=ScanSegment.DONE)
+    # One conditional UPDATE: of segments finishing at once, exactly one claims the listing.
+    with _recording:
+        won = (
+            Scan.objects.filter(pk=scan_id, status=Scan.RUNNING, listing_owner="")
+            .exclude(Exists(unfinished))
+            .update(listing_owner=token, listing_lease_until=_lease_end())
+        )
+    return token if won else None
+
+
+def listing_run(scan_id: int, owner: str) -> None:
+    """List jobs/, make the findings from the recorded items and the listing, and complete the scan."""
+    scan = Scan.objects.get(pk=scan_id)
+    if scan.listing_owner != owner or scan.status != Scan.RUNNING:
+        return
+    try:
+        with _heartbeat(lambda: _renew_listing(scan_id, owner)):
+            report = stale_keys_scan(
+                kinds=scan.kinds,
+                min_orphan_age=scan.min_orphan_age,
+                gateway_factory=lambda: RecordedItems(scan),
+            )
+        with transaction.atomic():
+            done = Scan.objects.filter(pk=scan_id, listing_owner=owner, status=Scan.RUNNING).update(
+                status=Scan.DONE,
+                finished_at=timezone.now(),
+                objects_listed=report.objects_listed,
+                findings_count=len(report.findings),
+            )
+            if not done:
+                raise LeaseLost
+            ScanFinding.objects.bulk_create(
+                ScanFinding(scan_id=scan_id, position=number, kind=finding.kind, data=json.dumps(finding.to_dict()))
+                for number, finding in enumerate(report.findings)
+            )
+            ScannedItem.objects.filter(scan_id=scan_id).delete()  # served their purpose
+    except LeaseLost:
+        logger.info("Scan %s listing: lease lost, left to its new owner.", scan_id)
+    except Exception as err:
+        _fail(scan_id, err)
+        raise
+
+
+def _fail(scan_id: int, err: Exception) -> None:
+    message = str(getattr(err, "detail", None) or err or type(err).__name__).replace("\x00", "")
+    Scan.objects.filter(pk=scan_id, status__in=(Scan.QUEUED, Scan.RUNNING)).update(
+        status=Scan.FAILED, finished_at=timezone.now(), error=message[:2000]
+    )
+
+
+# ---- recovery and schedule (each worker runs these periodically: see run_worker) ----
+
+
+def scans_reclaim() -> int:
+    """Hand each segment or listing whose lease expired (its worker died or hangs) to a new task,
+    which resumes it. Conditional on the expired owner, so concurrent reclaimers hand it once."""
+    from .tasks import scan_listing_task, scan_segment_task
+
+    now = timezone.now()
+    handed = 0
+    expired = ScanSegment.objects.filter(status=ScanSegment.RUNNING, lease_until__lt=now, scan__status=Scan.RUNNING)
+    for segment in expired:
+        token = _token()
+        with transaction.atomic():
+            if ScanSegment.objects.filter(pk=segment.pk, owner=segment.owner, status=ScanSegment.RUNNING).update(
+                status=ScanSegment.PENDING, owner=token, lease_until=None
+            ):
+                scan_segment_task.enqueue(segment.pk, token)
+                handed += 1
+    for scan in Scan.objects.filter(status=Scan.RUNNING, listing_lease_until__lt=now).exclude(listing_owner=""):
+        token = _token()
+        with transaction.atomic():
+            if Scan.objects.filter(pk=scan.pk, listing_owner=scan.listing_owner).update(
+                listing_owner=token, listing_lease_until=_lease_end()
+            ):
+                scan_listing_task.enqueue(scan.pk, token)
+                handed += 1
+    return handed
+
+
+def scans_schedule() -> Scan | None:
+    """Start the scheduled scan of the current period (`REPAIR_SCAN_SCHEDULE_SECONDS`; 0: off).
+    Each period has one slot, unique in the database, so of many workers one starts it."""
+    period = settings.REPAIR_SCAN_SCHEDULE_SECONDS
+    if period <= 0:
+        return None
+    slot = int(timezone.now().timestamp() // period)
+    if Scan.objects.filter(schedule_slot=slot).exists():
+        return None
+    try:
+        return scan_start(origin="schedule", schedule_slot=slot)
+    except IntegrityError:  # another worker started it
+        return None
+
+
+# ---- the scanner's inputs, from the record ----
+
+
+class RecordedItems:
+    """What `stale_keys_scan` reads through a gateway, served from a scan's recorded items."""
+
+    def __init__(self, scan: Scan):
+        self.scan = scan
+
+    def scan_keyed(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
+        return self._pages(ScannedItem.KEYED)
+
+    def scan_inline(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
+        return self._pages(ScannedItem.INLINE)
+
+    def _pages(self, read: str) -> Iterator[ScanPage]:
+        texts = ScannedItem.objects.filter(scan=self.scan, read=read).order_by("pk").values_list("item", flat=True)
+        rows = texts.iterator(chunk_size=RECORD_BATCH)
+        while batch := list(islice(rows, RECORD_BATCH)):
+            yield ScanPage(records=[JobRecord(item_from_stored_text(text)) for text in batch], scanned=len(batch))
+
+
+# ---- small parts ----
+
+
+def _token() -> str:
+    return uuid.uuid4().hex
+
+
+def _lease_end():
+    return timezone.now() + timedelta(seconds=settings.REPAIR_SCAN_LEASE_SECONDS)
+
+
+def stored_text_of(text: str) -> str:
+    """`text` as it appears inside the ASCII JSON of a stored finding."""
+    return json.dumps(text)[1:-1]
