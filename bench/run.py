@@ -53,7 +53,7 @@ def collect(options: argparse.Namespace):
     from django.core.management import call_command
     from django.test import Client
 
-    from jobs.repairs.findings import DEFAULT_KINDS, KINDS
+    from jobs.repairs.kinds import DEFAULT_KINDS, KINDS
 
     from . import filter_pages, memory, offload, overhead, round_trips, scan
     from .corpus import CorpusSize, load
