@@ -68,8 +68,17 @@ class ArtifactAdmin(GatewayAdmin):
         Column("URL", lambda record: breakable_url(record.url)),
         Column("Net score", net_score_cell),
     )
-    list_filters = (ListFilter("artifact_type", "type", tuple((kind, kind.capitalize()) for kind in ARTIFACT_TYPES)),)
-    search_help_text = "Part of a name (case and punctuation do not matter), or a whole url for an exact lookup."
+    list_filters = (
+        ListFilter(
+            "artifact_type",
+            "type",
+            tuple((kind, kind.capitalize()) for kind in ARTIFACT_TYPES),
+            value=lambda record: record.artifact_type,
+        ),
+    )
+    search_help_text = (
+        "A whole artifact id or url (one lookup), or part of a name (case and punctuation do not matter)."
+    )
 
     def fetch_page(self, request, *, filters: dict[str, str], query: str, cursor: str | None, limit: int) -> Page:
         is_url = query.startswith(URL_PREFIXES)

@@ -2,8 +2,9 @@
 
 Lookups by type and by url use the `artifact_type-index` and `url-index` secondary indexes when
 the table has them (learned once per process from one DescribeTable). A table created upstream
-with its key only still works: the same lookups become a paged, filtered Scan, one request per
-page, so a page may hold fewer results than its limit while there is a next one.
+with its key only still works: the same lookups become a paged, filtered Scan, which reads until
+its page is full or its request budget is spent (core.dynamo.paging), so a page may hold fewer
+results than its limit while there is a next one.
 """
 
 import json
@@ -21,7 +22,6 @@ from core.tables import ARTIFACT_TYPE_INDEX, ARTIFACT_URL_INDEX, ARTIFACTS, Inde
 from .records import ArtifactRecord, LinkAttributes, record_from_item
 
 MAX_KEY_BYTES = 2048  # DynamoDB's limit for a partition key value
-LOOKUP_BATCH = 1000  # items per request when a url lookup has to Scan
 BATCH_GET_ATTEMPTS = 3
 
 # (endpoint, region, table) -> names of the table's ACTIVE secondary indexes, learned once per process.
@@ -150,17 +150,18 @@ class ArtifactGateway(Gateway):
             operation="scan" if index is None else "query",
             scope=scope,
             limit=limit,
+            key_names=(ARTIFACTS.key,) if index is None else (index.hash_key, ARTIFACTS.key),
             cursor=cursor,
             **request,
         )
-        return Page(items=[record_from_item(item) for item in page.items], next_cursor=page.next_cursor)
+        return page.map(record_from_item)
 
     def find_by_url(self, url: str) -> ArtifactRecord | None:
         """An artifact registered under exactly `url`: one Query with the url index; without it,
         a Scan of the whole table, page by page, until one is found."""
         cursor = None
         while True:
-            page = self.page(url=url, cursor=cursor, limit=LOOKUP_BATCH)
+            page = self.page(url=url, cursor=cursor, limit=1)
             if page.items:
                 return page.items[0]
             if page.next_cursor is None:

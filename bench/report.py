@@ -14,6 +14,7 @@ from django.conf import settings
 from core.dynamo.item_size import ITEM_SIZE_LIMIT
 
 from .corpus import CJK_SHARE, Corpus
+from .filter_pages import LIMIT, RARE_SHARE, RARE_STATUS, FilterWalk
 from .memory import MemoryRow
 from .offload import OffloadComparison
 from .overhead import OverheadRow
@@ -37,6 +38,7 @@ class Results:
     key_scans: list[ScanRow] = field(default_factory=list)
     full_scans: list[ScanRow] = field(default_factory=list)
     memory: list[MemoryRow] = field(default_factory=list)
+    filter_pages: list[FilterWalk] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -95,6 +97,7 @@ def render(results: Results) -> str:
         _scan(results),
         _offload(results),
         _memory(results),
+        _filter_pages(results),
         _reproducing(results),
     ]
     return "\n\n".join(sections) + "\n"
@@ -121,7 +124,8 @@ def _summary(results: Results) -> str:
     rows.append(
         [
             "Round trips of every admin page, API endpoint and write",
-            "list 1 DynamoDB request, 0 S3; detail 1 GetItem (+1 S3 GET when offloaded); write: the minimum",
+            "list 1 DynamoDB request (filtered: until full, at most LIST_MAX_REQUESTS), 0 S3; detail 1 GetItem "
+            "(+1 S3 GET when offloaded); write: the minimum",
             f"{sum(trip.passed for trip in trips)} of {len(trips)} at target",
             verdict(all(trip.passed for trip in trips)),
         ]
@@ -242,7 +246,7 @@ def _round_trips(results: Results) -> str:
         [
             trip.operation.surface,
             trip.operation.name,
-            describe(trip.operation.target),
+            trip.operation.target_text,
             describe(trip.calls),
             f"{trip.bytes_received:,}",
             verdict(trip.passed),
@@ -397,6 +401,48 @@ def _scan(results: Results) -> str:
         "and the inline steps of the few both_present items."
     )
     return "".join(parts)
+
+
+def _filter_pages(results: Results) -> str:
+    rows = [
+        [
+            walk.surface,
+            f"`{walk.path}`",
+            f"{walk.table_items:,}",
+            f"{walk.matches:,}",
+            f"{walk.pages:,}",
+            f"{sum(walk.requests):,}",
+            f"{max(walk.requests)}",
+            ", ".join(str(count) for count in walk.results),
+            f"{walk.one_request_pages:,}",
+            verdict(max(walk.requests) <= settings.LIST_MAX_REQUESTS and sum(walk.results) == walk.matches),
+        ]
+        for walk in results.filter_pages
+    ]
+    return (
+        "## 6. Filtered pages of a rare status\n\n"
+        f"{RARE_SHARE:.0%} of the jobs (every 100th by id) were given the status `{RARE_STATUS}`, which no other "
+        "job has; the listing was then followed from its first page to its last. A filtered page reads DynamoDB's "
+        f"full 1 MB pages until it holds {LIMIT} matches, the table ends or it has made `LIST_MAX_REQUESTS` "
+        f"({settings.LIST_MAX_REQUESTS}) requests. The last column is the same listing at one request of "
+        f"{LIMIT} items evaluated per page, as DynamoDB's `Limit` pages: one page, mostly empty, per {LIMIT} "
+        "items of the table.\n\n"
+        + table(
+            [
+                "",
+                "Listing",
+                "Table items",
+                "Matches",
+                "Pages",
+                "Requests",
+                "Most requests in a page",
+                "Results per page",
+                "Pages at one request each",
+                "",
+            ],
+            rows,
+        )
+    )
 
 
 def _offload(results: Results) -> str:

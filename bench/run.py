@@ -55,7 +55,7 @@ def collect(options: argparse.Namespace):
 
     from jobs.repairs.findings import DEFAULT_KINDS, KINDS
 
-    from . import memory, offload, overhead, round_trips, scan
+    from . import filter_pages, memory, offload, overhead, round_trips, scan
     from .corpus import CorpusSize, load
     from .report import Results, machine
     from .subjects import bench_user, big_job, overhead_probes
@@ -94,6 +94,9 @@ def collect(options: argparse.Namespace):
     steps.next("round trips")  # the first writes
     api.get("/api/artifacts/?artifact_type=model")  # learns the registry's indexes: once per process
     results.round_trips = round_trips.measure(round_trips.operations(corpus, api=api), api=api, admin=admin)
+
+    steps.next("filtered pages")
+    results.filter_pages = filter_pages.measure(api=api, admin=admin)
 
     steps.next("memory")
     big_job_id = big_job(corpus, megabytes=options.big_steps_mb)

@@ -142,6 +142,8 @@ DYNAMODB_JOBS_TABLE = env.text("DYNAMODB_JOBS_TABLE", "Jobs")
 DYNAMODB_ARTIFACTS_TABLE = env.text("DYNAMODB_ARTIFACTS_TABLE", "artifacts_metadata")
 AWS_STORAGE_BUCKET_NAME = env.text("AWS_STORAGE_BUCKET_NAME", "job-artifacts")
 EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307200, minimum=1)
+# Most DynamoDB requests one filtered list page makes while it looks for `limit` matches.
+LIST_MAX_REQUESTS = env.integer("LIST_MAX_REQUESTS", 8, minimum=1)
 # The most stages of one project that its admin page reads (then pages through); the API serves them all.
 PROJECT_STAGES_MAX_COUNT = env.integer("PROJECT_STAGES_MAX_COUNT", 10000, minimum=1)
 

@@ -18,7 +18,12 @@ from django.core.paginator import Paginator
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from core.dynamo.cursors import decode_cursor_stack, encode_cursor_stack
 from core.dynamo.paging import Page
+
+PAGE_SIZES = (25, 100, 200)
+# "Previous page" goes back this many pages (each cursor lengthens the URL); "First page" always works.
+PREVIOUS_PAGES = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class ListFilter:
     parameter: str
     title: str
     choices: tuple[tuple[str, str], ...]  # (value, label)
+    # The record's value for this filter: a record found by its id is shown only if it matches.
+    value: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +93,12 @@ class GatewayAdmin(admin.ModelAdmin):
     # ---- what a subclass provides ----
 
     def fetch_page(self, request, *, filters: dict[str, str], query: str, cursor: str | None, limit: int) -> Page:
-        """One page of records (one DynamoDB request)."""
+        """One page of records: one DynamoDB request, or, filtered or searched, the few that fill it."""
         return Page(items=[], next_cursor=None)
 
     def fetch_record(self, request, object_id: str) -> Any | None:
-        """The record for `object_id`, or None when there is none."""
+        """The record for `object_id` (one GetItem), or None when there is none. A search for a
+        whole id finds its record with it."""
         return None
 
     def record_id(self, record) -> str:
@@ -160,8 +168,18 @@ class GatewayAdmin(admin.ModelAdmin):
         filters = self.selected_filters(request)
         query = request.GET.get("q", "").strip()
         cursor = request.GET.get("cursor") or None
-        page = self.fetch_page(request, filters=filters, query=query, cursor=cursor, limit=self.list_per_page)
-        base_params = {**filters, **({"q": query} if query else {})}
+        limit = self.page_size(request)
+        base_params = {
+            **filters,
+            **({"q": query} if query else {}),
+            **({"per_page": str(limit)} if limit != self.list_per_page else {}),
+        }
+        back = self.previous_cursors(request, base_params)
+        found = self.find_by_id(request, query, filters) if query and cursor is None else None
+        if found is None:
+            page = self.fetch_page(request, filters=filters, query=query, cursor=cursor, limit=limit)
+        else:
+            page = Page(items=[found], next_cursor=None, scanned=1, requests=1)
         context = {
             **self.base_context(request, self.opts.verbose_name_plural.capitalize()),
             "columns": [column.title for column in self.columns],
@@ -175,10 +193,59 @@ class GatewayAdmin(admin.ModelAdmin):
             "has_search": bool(self.search_help_text),
             "is_first_page": cursor is None,
             "first_url": "?" + urlencode(base_params),
-            "next_url": "?" + urlencode({**base_params, "cursor": page.next_cursor}) if page.next_cursor else None,
+            "previous_url": self.previous_url(base_params, back) if cursor else None,
+            "next_url": self.next_url(base_params, back, cursor, page.next_cursor) if page.next_cursor else None,
+            "found_by_id": found is not None,
+            "scanned": page.scanned,
+            "requests": page.requests,
+            "is_short": page.next_cursor is not None and len(page.items) < limit,
+            "page_sizes": [
+                {"size": size, "selected": size == limit, "url": "?" + urlencode({**base_params, "per_page": size})}
+                for size in PAGE_SIZES
+            ],
+            "per_page": base_params.get("per_page", ""),  # kept by the search form when not the default
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.change_list_template, context)
+
+    # ---- finding and paging ----
+
+    def find_by_id(self, request, query: str, filters: dict[str, str]) -> Any | None:
+        """The record whose id is the whole query (one GetItem), if the selected filters hold it."""
+        record = self.fetch_record(request, query)
+        if record is None:
+            return None
+        accessors = {list_filter.parameter: list_filter.value for list_filter in self.list_filters}
+        if all(accessors[name] is not None and accessors[name](record) == value for name, value in filters.items()):
+            return record
+        return None
+
+    def page_size(self, request) -> int:
+        """The chosen page size; anything but one of PAGE_SIZES is the default, as unknown filter values are ignored."""
+        chosen = request.GET.get("per_page", "")
+        return int(chosen) if chosen in {str(size) for size in PAGE_SIZES} else self.list_per_page
+
+    def listing_scope(self, base_params: dict[str, str]) -> str:
+        return f"admin:{self.opts.label}:" + urlencode(sorted(base_params.items()))
+
+    def previous_cursors(self, request, base_params: dict[str, str]) -> list[str]:
+        """The cursors of the pages before this one, as the signed `back` parameter carries them."""
+        token = request.GET.get("back")
+        return decode_cursor_stack(token, self.listing_scope(base_params)) if token else []
+
+    def previous_url(self, base_params: dict[str, str], back: list[str]) -> str | None:
+        if not back:
+            return None  # further back than the stack keeps: only "First page" remains
+        *earlier, cursor = back
+        params = {**base_params, **({"cursor": cursor} if cursor else {})}
+        if earlier:
+            params["back"] = encode_cursor_stack(earlier, self.listing_scope(base_params))
+        return "?" + urlencode(params)
+
+    def next_url(self, base_params: dict[str, str], back: list[str], cursor: str | None, next_cursor: str) -> str:
+        stack = [*back, cursor or ""][-PREVIOUS_PAGES:]
+        back_token = encode_cursor_stack(stack, self.listing_scope(base_params))
+        return "?" + urlencode({**base_params, "cursor": next_cursor, "back": back_token})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         object_id = unquote(object_id)

@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.urls import reverse
 
 from core.admin import Column, GatewayAdmin, ListFilter, detail_page
-from core.display import cell_text, displayed
+from core.display import CELL_MAX_CHARS, cell_text, displayed
 from core.errors import NotFound
+from core.time_formats import format_datetime
 
 from . import presentation
 from .gateway import JobGateway, JobRecord
@@ -39,13 +40,15 @@ class JobAdmin(GatewayAdmin):
         Column("Status", lambda record: cell_text(record.item.get("status"))),
         Column("Steps stored", lambda record: LOCATION_LABELS[record.steps_location]),
         Column("Step count", step_count),
-        Column("Updated", lambda record: cell_text(record.item.get("updated_at"))),
+        Column("Updated (UTC)", lambda record: format_datetime(record.item.get("updated_at"), limit=CELL_MAX_CHARS)),
     )
     list_filters = (
-        ListFilter("status", "status", STATUS_CHOICES),
-        ListFilter("location", "steps stored", tuple(LOCATION_LABELS.items())),
+        ListFilter("status", "status", STATUS_CHOICES, value=lambda record: record.status),
+        ListFilter(
+            "location", "steps stored", tuple(LOCATION_LABELS.items()), value=lambda record: record.steps_location
+        ),
     )
-    search_help_text = "Job ids containing this text (case-sensitive); combines with the filters."
+    search_help_text = "A whole job id (one lookup), or part of one (case-sensitive); combines with the filters."
 
     def fetch_page(self, request, *, filters, query, cursor, limit):
         return JobGateway().list_page(

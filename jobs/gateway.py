@@ -90,10 +90,11 @@ class JobGateway(Gateway):
         limit: int,
         cursor: str | None = None,
     ) -> Page[JobRecord]:
-        """One Scan request; the filters are FilterExpressions (a page may be short) and all of
-        them are in the cursor's scope. Items come whole (lists show the inline step count, and
-        DynamoDB cannot project "everything but the steps"), so DynamoDB's 1 MB page cap may
-        make a page of jobs with large inline steps short too."""
+        """One page of jobs: one Scan unfiltered; with filters (FilterExpressions, all of them in
+        the cursor's scope), Scans until the page is full or the request budget is spent (see
+        core.dynamo.paging). Items come whole (lists show the inline step count, and DynamoDB
+        cannot project "everything but the steps"), so DynamoDB's 1 MB page cap may make an
+        unfiltered page of jobs with large inline steps short too."""
         condition = all_of(
             *([equals("status", status)] if status else []),
             *([LOCATION_FILTERS[location]] if location else []),
@@ -101,8 +102,10 @@ class JobGateway(Gateway):
         )
         request = expression_kwargs(filter=condition) if condition is not None else {}
         scope = "jobs:" + json.dumps([status, location, id_contains])
-        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
-        return Page(items=[JobRecord(item) for item in page.items], next_cursor=page.next_cursor)
+        page = read_page(
+            self.table, operation="scan", scope=scope, limit=limit, key_names=(JOBS.key,), cursor=cursor, **request
+        )
+        return page.map(JobRecord)
 
     def write(self, job_id: str, update: Update, *, condition: Condition | None = None) -> JobRecord:
         """Apply `update` to an existing job (never creates one), only while `condition` holds.

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.display import displayed, shortened
 from core.stored_json import write_json
+from core.time_formats import format_datetime, format_duration_ms, is_timestamp
 
 from .gateway import STEPS, STEPS_KEY, JobRecord
 
@@ -58,7 +59,12 @@ def attribute_rows(record: JobRecord) -> list[Attribute]:
     names.sort(
         key=lambda name: (FIRST_ATTRIBUTES.index(name) if name in FIRST_ATTRIBUTES else len(FIRST_ATTRIBUTES), name)
     )
-    return [Attribute(name, shortened(as_text(displayed(record.item[name]).value))[0]) for name in names]
+    return [Attribute(name, attribute_text(name, displayed(record.item[name]).value)) for name in names]
+
+
+def attribute_text(name: str, value: Any):
+    """Timestamps (`*_at` strings) in the admin's date format; anything else as text."""
+    return format_datetime(value) if is_timestamp(name, value) else shortened(as_text(value))[0]
 
 
 def is_failed(step: Any) -> bool:
@@ -86,7 +92,7 @@ def step_rows(steps: list, *, first: int = 0, longest: float | None = None) -> l
                 step_type=str(step.get("step_type") or ""),
                 status=status,
                 status_class=status.lower() if status.lower() in STATUS_CLASSES else "other",
-                duration=format_duration(ms) if ms is not None else "—",
+                duration=format_duration_ms(ms) if ms is not None else "—",
                 bar_percent=round(100 * ms / longest, 1) if ms and longest else 0,
                 previews=step_previews(step),
             )
@@ -109,7 +115,7 @@ def preview(title: str, value: Any) -> Preview:
 
 def total_duration(steps: list) -> str | None:
     durations = [ms for ms in map(duration_ms, steps) if ms is not None]
-    return format_duration(sum(durations)) if durations else None
+    return format_duration_ms(sum(durations)) if durations else None
 
 
 def duration_ms(step: Any) -> float | None:
@@ -121,15 +127,6 @@ def duration_ms(step: Any) -> float | None:
         return None
     ms = float(value)
     return ms if math.isfinite(ms) else None
-
-
-def format_duration(ms: float) -> str:
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    minutes, seconds = divmod(round(ms / 1000), 60)
-    return f"{minutes} min {seconds:02d} s"
 
 
 def as_text(value: Any) -> str:

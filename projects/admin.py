@@ -5,9 +5,10 @@ from django.conf import settings
 from django.contrib import admin
 
 from core.admin import Column, GatewayAdmin, ListFilter, detail_page
-from core.display import cell_text, displayed, displayed_text, shortened
+from core.display import CELL_MAX_CHARS, cell_text, displayed, displayed_text, shortened
 from core.dynamo.paging import Page
 from core.stored_json import write_json
+from core.time_formats import format_datetime, is_timestamp
 
 from .gateway import KEY, SNAPSHOT, ProjectRecord, ProjectsGateway
 from .models import Project
@@ -30,6 +31,11 @@ def progress_text(record: ProjectRecord) -> str:
     return f"{completed}/{total}"
 
 
+def attribute_text(name: str, value):
+    """Timestamps (`*_at` strings) in the admin's date format; anything else as text."""
+    return format_datetime(value) if is_timestamp(name, value) else displayed_text(value)
+
+
 @admin.register(Project)
 class ProjectAdmin(GatewayAdmin):
     detail_template = "admin/projects/project/detail.html"
@@ -38,19 +44,25 @@ class ProjectAdmin(GatewayAdmin):
         Column("Status", lambda record: cell_text(record.item.get("status"))),
         Column("Current stage", lambda record: cell_text(record.item.get("current_stage"))),
         Column("Progress", progress_text),
-        Column("Updated", lambda record: cell_text(record.item.get("updated_at"))),
+        Column("Updated (UTC)", lambda record: format_datetime(record.item.get("updated_at"), limit=CELL_MAX_CHARS)),
     )
-    list_filters = (ListFilter("status", "status", tuple((status, status) for status in PROJECT_STATUSES)),)
-    search_help_text = "Exact project ID, e.g. proj_b0520328c1e1."
+    list_filters = (
+        ListFilter(
+            "status",
+            "status",
+            tuple((status, status) for status in PROJECT_STATUSES),
+            value=lambda record: record.item.get("status"),
+        ),
+    )
+    search_help_text = (
+        "A whole project ID (one lookup, e.g. proj_b0520328c1e1), or part of one (case-sensitive); "
+        "combines with the filter."
+    )
 
     def fetch_page(self, request, *, filters, query, cursor, limit) -> Page:
-        gateway = ProjectsGateway()
-        status = filters.get("status")
-        if query:
-            record = gateway.get(query)
-            found = record is not None and (status is None or record.item.get("status") == status)
-            return Page(items=[record] if found else [], next_cursor=None)
-        return gateway.page(status=status, limit=limit, cursor=cursor)
+        return ProjectsGateway().page(
+            status=filters.get("status"), id_contains=query or None, limit=limit, cursor=cursor
+        )
 
     def fetch_record(self, request, object_id):
         return ProjectsGateway().get(object_id)
@@ -62,7 +74,7 @@ class ProjectAdmin(GatewayAdmin):
         raw_json, raw_cut = shortened(write_json(shown_item.value, indent=2, sort_keys=True))
         stages = stages_display(reading.document, request.GET)
         return {
-            "attributes": [(name, displayed_text(shown_item.value[name])) for name in (KEY, *others)],
+            "attributes": [(name, attribute_text(name, shown_item.value[name])) for name in (KEY, *others)],
             "snapshot": reading,
             "storage_form": STORAGE_FORMS.get(reading.form, ""),
             "stored_snapshot": "" if reading.error is None else displayed_text(reading.stored),

@@ -1,10 +1,11 @@
 """The AgentProjects table: the only code that calls DynamoDB for it."""
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from core.dynamo.expressions import Update, equals, exists, expression_kwargs
+from core.dynamo.expressions import Update, all_of, contains, equals, exists, expression_kwargs
 from core.dynamo.gateway import Gateway
 from core.dynamo.paging import Page, read_page
 from core.dynamo.retry import retry_on_conflict
@@ -62,17 +63,28 @@ class ProjectsGateway(Gateway):
         return None if item is None else ProjectRecord.from_item(item)
 
     def page(
-        self, *, status: str | None = None, limit: int, cursor: str | None = None, fields: list[str] | None = None
+        self,
+        *,
+        status: str | None = None,
+        id_contains: str | None = None,
+        limit: int,
+        cursor: str | None = None,
+        fields: list[str] | None = None,
     ) -> Page[ProjectRecord]:
-        """One Scan request; `status` filters (so a page may hold fewer than `limit` projects) and
-        `fields`, when given, are the only attributes read (the key is always among them)."""
+        """One page of projects: one Scan, or with `status` or `id_contains` Scans until the page
+        is full or the request budget is spent (core.dynamo.paging); `fields`, when given, are the
+        only attributes read (the key is always among them)."""
         projection = sorted({KEY, *fields}) if fields else None
-        request = expression_kwargs(
-            filter=equals("status", status) if status is not None else None, projection=projection
+        condition = all_of(
+            *([equals("status", status)] if status is not None else []),
+            *([contains(KEY, id_contains)] if id_contains else []),
         )
-        scope = f"projects:status={status or ''}:fields={','.join(projection or [])}"
-        page = read_page(self.table, operation="scan", scope=scope, limit=limit, cursor=cursor, **request)
-        return Page(items=[ProjectRecord.from_item(item) for item in page.items], next_cursor=page.next_cursor)
+        request = expression_kwargs(filter=condition, projection=projection)
+        scope = "projects:" + json.dumps([status, id_contains, projection])
+        page = read_page(
+            self.table, operation="scan", scope=scope, limit=limit, key_names=(KEY,), cursor=cursor, **request
+        )
+        return page.map(ProjectRecord.from_item)
 
     def update_attributes(
         self, project_id: str, *, values: dict[str, Any], remove: Iterable[str] = ()

@@ -1,4 +1,5 @@
-"""Opaque paging cursors: DynamoDB's LastEvaluatedKey, signed with SECRET_KEY.
+"""Opaque paging cursors: DynamoDB's LastEvaluatedKey, signed with SECRET_KEY (and stacks of them,
+for "Previous page").
 
 The signature's salt names the listing (table, index, filter), so a cursor that was tampered
 with, or issued for another listing, is refused with InvalidCursor (a 400) before DynamoDB sees it.
@@ -12,6 +13,7 @@ from django.core import signing
 from core.errors import InvalidCursor
 
 MAX_CURSOR_LENGTH = 4096
+MAX_STACK_LENGTH = 16 * MAX_CURSOR_LENGTH
 _ALLOWED_TYPES = {"S", "N"}
 
 
@@ -47,6 +49,24 @@ def decode_cursor(cursor: str, scope: str) -> dict[str, Any]:
         if kind == "N" and not key[name].is_finite():
             raise InvalidCursor("The cursor is invalid.")
     return key
+
+
+def encode_cursor_stack(cursors: list[str], scope: str) -> str:
+    """The cursors of the pages before this one ("" for the first page), signed like a cursor:
+    what "Previous page" links carry."""
+    return signing.dumps(cursors, salt=_salt(f"stack:{scope}"), compress=True)
+
+
+def decode_cursor_stack(token: str, scope: str) -> list[str]:
+    if not isinstance(token, str) or not token or len(token) > MAX_STACK_LENGTH:
+        raise InvalidCursor("The page history is invalid.")
+    try:
+        cursors = signing.loads(token, salt=_salt(f"stack:{scope}"))
+    except (signing.BadSignature, ValueError, UnicodeError) as err:
+        raise InvalidCursor("The page history is invalid or was issued for another listing.") from err
+    if not isinstance(cursors, list) or not all(isinstance(cursor, str) for cursor in cursors):
+        raise InvalidCursor("The page history is invalid.")
+    return cursors
 
 
 def _salt(scope: str) -> str:

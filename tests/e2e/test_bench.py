@@ -19,6 +19,7 @@ SECTIONS = [
     "3. Repair scan",
     "4. Offload: exact size vs `len(json) * 1.1`",
     "5. Memory",
+    "6. Filtered pages of a rare status",
     "Reproducing",
 ]
 RATIO = r"\d+\.\d\d( \(\d+\.\d\d–\d+\.\d\d\))?"
@@ -119,3 +120,13 @@ def test_offload_and_memory_are_reported(report):
     ]
     for row in memory:
         assert int(row[1]) >= 0 and int(row[2]) > int(row[1])
+
+
+def test_filtered_pages_of_a_rare_status_fill_up_within_the_budget(report):
+    walks = rows(sections(report)["6. Filtered pages of a rare status"])
+    assert [row[0] for row in walks] == ["API", "Admin"]
+    for row in walks:
+        table_items, matches, pages, most = (int(row[index].replace(",", "")) for index in (2, 3, 4, 6))
+        results = [int(count) for count in row[7].split(", ")]
+        assert matches == round(table_items / 100) and sum(results) == matches
+        assert most <= 8 and pages < int(row[8].replace(",", "")) and row[9] == "PASS"

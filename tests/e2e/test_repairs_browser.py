@@ -6,6 +6,7 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from tests.conftest import log_in
+from tests.e2e.screenshots import save_screenshot
 from tests.integration.test_repairs_scan import World
 from tests.integration.test_repairs_scans import scan_now
 
@@ -24,7 +25,7 @@ def test_staff_previews_confirms_and_finds_the_repair_in_the_history(admin_page,
     assert page.locator("#kind-both_present h2").inner_text() == "Both present 1"
     assert page.locator("#changelist-filter li", has_text="Dangling key (1)").count() == 1
     page.set_viewport_size({"width": 1400, "height": 1000})
-    page.screenshot(path="/tmp/repairs-findings.png", full_page=True)
+    save_screenshot(page, "repairs-findings", width=1400)
 
     page.get_by_label("Select both").check()
     page.get_by_label("Select dangling").check()
@@ -33,7 +34,7 @@ def test_staff_previews_confirms_and_finds_the_repair_in_the_history(admin_page,
     changes = page.locator("td.change").all_inner_texts()
     assert changes[0].startswith("REMOVE execution_steps (2 inline steps; S3 object jobs/both/execution_steps.json")
     assert changes[1].startswith("REMOVE execution_steps_s3_key jobs/dangling/execution_steps.json (S3 object missing")
-    page.screenshot(path="/tmp/repairs-preview.png", full_page=True)
+    save_screenshot(page, "repairs-preview", width=1400, height=420)
     assert "execution_steps" in world.item("both")  # still a dry run
 
     page.get_by_role("button", name="Yes, repair 2").click()
@@ -44,7 +45,7 @@ def test_staff_previews_confirms_and_finds_the_repair_in_the_history(admin_page,
     assert page.locator("#kind-both_present input[name=finding]").count() == 0
     recent = page.locator("#recent-repairs tbody tr")
     assert recent.count() == 2 and "root" in recent.first.inner_text()
-    page.screenshot(path="/tmp/repairs-done.png", full_page=True)
+    save_screenshot(page, "repairs-done", width=1400)
     assert "execution_steps" not in world.item("both") and "execution_steps_s3_key" not in world.item("dangling")
     entry = LogEntry.objects.get(object_id="dangling")
     assert entry.user.username == "root" and "the steps are lost" in entry.change_message

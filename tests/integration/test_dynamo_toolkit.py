@@ -92,7 +92,7 @@ def test_a_page_is_exactly_one_request_and_cursors_walk_the_table(jobs):
     seen, cursor, requests = [], None, 0
     while True:
         with watch_calls() as calls:
-            page = read_page(jobs, operation="scan", scope="jobs", limit=3, cursor=cursor)
+            page = read_page(jobs, operation="scan", scope="jobs", limit=3, key_names=("job_id",), cursor=cursor)
         requests += 1
         assert calls == [("dynamodb", "Scan")]
         seen += [item["job_id"] for item in page.items]
@@ -106,7 +106,7 @@ def test_a_page_is_exactly_one_request_and_cursors_walk_the_table(jobs):
 def test_foreign_cursor_never_reaches_dynamodb(jobs):
     jobs.put_item(Item={"job_id": "j1"})
     jobs.put_item(Item={"job_id": "j2"})
-    cursor = read_page(jobs, operation="scan", scope="jobs:running", limit=1).next_cursor
+    cursor = read_page(jobs, operation="scan", scope="jobs:running", limit=1, key_names=("job_id",)).next_cursor
     with watch_calls() as calls, pytest.raises(InvalidCursor):
-        read_page(jobs, operation="scan", scope="jobs:done", limit=1, cursor=cursor)
+        read_page(jobs, operation="scan", scope="jobs:done", limit=1, key_names=("job_id",), cursor=cursor)
     assert calls == []

@@ -73,7 +73,7 @@ def test_the_list_page_costs_exactly_one_dynamodb_request(table, admin_client):
     assert calls == [("dynamodb", "Scan")]
     html = response.content.decode()
     assert len(result_ids(html)) == 25 and "Next page" in html
-    for title in ("Project ID", "Status", "Current stage", "Progress", "Updated"):
+    for title in ("Project ID", "Status", "Current stage", "Progress", "Updated (UTC)"):
         assert f"<span>{title}</span>" in html
 
 
@@ -91,17 +91,25 @@ def test_the_next_page_link_walks_the_rest_with_one_request_each(table, admin_cl
 @pytest.mark.django_db
 def test_progress_column_shows_completed_of_total(table, admin_client):
     html = admin_client.get("/admin/projects/project/?q=proj_timeline").content.decode()
-    assert re.search(r"<td>failed</td><td>prompt_engineer</td><td>1/3</td><td>2025-11-23T12:10:00Z</td>", html)
+    assert re.search(
+        r"<td>failed</td><td>prompt_engineer</td><td>1/3</td><td>"
+        r'<time datetime="2025-11-23T12:10:00Z" title="2025-11-23T12:10:00Z">Nov. 23, 2025, 12:10 p.m.</time></td>',
+        html,
+    )
     html = admin_client.get("/admin/projects/project/?q=proj_broken").content.decode()
     assert "<td>malformed snapshot</td>" in html
 
 
 @pytest.mark.django_db
-def test_search_is_one_exact_lookup(table, admin_client):
+def test_a_whole_id_is_one_lookup_and_part_of_one_a_search(table, admin_client):
     with watch_calls() as calls:
         html = admin_client.get("/admin/projects/project/?q=proj_new").content.decode()
     assert calls == [("dynamodb", "GetItem")] and result_ids(html) == ["proj_new"]
-    assert result_ids(admin_client.get("/admin/projects/project/?q=proj_ne").content.decode()) == []
+    assert 'id="found-by-id"' in html
+    with watch_calls() as calls:
+        html = admin_client.get("/admin/projects/project/?q=proj_ne").content.decode()
+    assert calls == [("dynamodb", "GetItem"), ("dynamodb", "Scan")]
+    assert result_ids(html) == ["proj_new"] and 'id="found-by-id"' not in html
     html = admin_client.get("/admin/projects/project/?q=proj_new&status=completed").content.decode()
     assert result_ids(html) == [] and "Nothing found." in html
 

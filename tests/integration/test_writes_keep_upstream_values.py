@@ -2,6 +2,7 @@
 the digit, every DynamoDB type, upstream's counters), and whatever a request holds or DynamoDB
 refuses is a 400 with the reason, never a 500."""
 
+import json
 from decimal import Decimal
 
 import boto3
@@ -11,6 +12,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from core.dynamo.connection import dynamodb_table
+from jobs.steps_store import ExecutionStepsStore, steps_key
 from projects import services
 
 # Every type a DynamoDB map can hold, as upstream may have put them in its snapshot.
@@ -115,3 +117,60 @@ def test_numbers_other_sdks_store_with_more_than_38_digits_are_read_listed_and_k
     item = table.get_item(Key={"project_id": "proj_long"})["Item"]
     assert item["budget"] == Decimal(long_number)
     assert item["stages_snapshot"]["stages"][0]["tokens"] == 10**45
+
+
+@pytest.mark.django_db
+def test_exact_numbers_survive_a_write_and_the_api_answer_of_both_forms(table, api):
+    """Read exactly, written back exactly, answered exactly: the writer's side and the renderer's."""
+    table.put_item(
+        Item={
+            "project_id": "proj_exact_string",
+            "stages_snapshot": '{"stages": [{"stage": "a", "cost": 0.12345678901234567890123, "n": 1e5}]}',
+        }
+    )
+    table.put_item(
+        Item={
+            "project_id": "proj_exact_map",
+            "stages_snapshot": {"stages": [{"stage": "a", "cost": Decimal("0.12345678901234567890123")}]},
+        }
+    )
+    for project_id in ("proj_exact_string", "proj_exact_map"):
+        response = api.patch(f"/api/projects/{project_id}/stages/a/", {"status": "running"}, format="json")
+        assert response.status_code == 200
+        assert b'"cost":0.12345678901234567890123' in response.content.replace(b" ", b"")
+        assert json.loads(response.content, parse_float=Decimal)["stages_snapshot"]["stages"][0]["cost"] == Decimal(
+            "0.12345678901234567890123"
+        )
+
+
+@pytest.mark.django_db
+def test_numbers_of_offloaded_steps_are_answered_exactly(aws, api):
+    store = ExecutionStepsStore()
+    key = steps_key("job_exact")
+    body = b'[{"step_order": 1, "duration_ms": 1500.25, "cost": 0.12345678901234567890123}]'
+    store.storage.s3_client().put_object(Bucket=store.bucket, Key=key, Body=body)
+    dynamodb_table(settings.DYNAMODB_JOBS_TABLE).put_item(
+        Item={"job_id": "job_exact", "status": "done", "execution_steps_s3_key": key}
+    )
+    response = api.get("/api/jobs/job_exact/")
+    assert response.status_code == 200
+    assert b'"cost":0.12345678901234567890123' in response.content.replace(b" ", b"")
+
+
+@pytest.mark.django_db
+def test_a_write_on_an_item_holding_odd_values_applies_and_answers_200(table, api):
+    """Binary that is not UTF-8 and sets, in the snapshot and beside it: the write is applied, and
+    its answer is rendered (it used to apply, then answer 500)."""
+    table.put_item(
+        Item={
+            "project_id": "proj_odd_api",
+            "raw": Binary(b"\xff\xfe"),
+            "stages_snapshot": {"stages": [{"stage": "ours"}, ODD_STAGE]},
+        }
+    )
+    patched = api.patch("/api/projects/proj_odd_api/stages/ours/", {"logs": ["x"]}, format="json")
+    replaced = api.put("/api/projects/proj_odd_api/stages/ours/artifacts/", {"artifacts": ["a"]}, format="json")
+    assert (patched.status_code, replaced.status_code) == (200, 200)
+    stored = table.get_item(Key={"project_id": "proj_odd_api"})["Item"]["stages_snapshot"]["stages"]
+    assert stored[0] == {"stage": "ours", "logs": ["x"], "output_data": {"artifacts": ["a"]}}
+    assert stored[1] == ODD_STAGE

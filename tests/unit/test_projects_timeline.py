@@ -1,10 +1,19 @@
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 
-from core.timestamps import format_duration, parse_time, utc_iso
+from core.timestamps import parse_time, utc_iso
 from projects.snapshot import read_snapshot
-from projects.timeline import CHART_WIDTH, CHART_X, MIN_BAR, OTHER_COLOUR, STATUS_COLOURS, build_timeline
+from projects.timeline import (
+    CHART_WIDTH,
+    CHART_X,
+    MIN_BAR,
+    MIN_SEGMENT,
+    OTHER_COLOUR,
+    STATUS_COLOURS,
+    build_timeline,
+)
 
 NOW = datetime(2025, 11, 23, 13, 0, tzinfo=UTC)
 
@@ -34,10 +43,9 @@ def test_bars_share_one_time_axis_in_proportion():
         CHART_WIDTH * 3 / 4
     )
     assert (first.note, second.note) == ("10m 00s", "30m 00s")
+    assert timeline.to_scale
     assert second.y - first.y == timeline.row_height and timeline.height > timeline.rows_bottom
-    assert (
-        timeline.span == "40m 00s" and timeline.ticks[0].label == "12:00:00" and timeline.ticks[-1].label == "+40m 00s"
-    )
+    assert timeline.span == "40m 00s" and timeline.ticks[0].label == "noon" and timeline.ticks[-1].label == "+40m 00s"
 
 
 def test_a_running_stage_reaches_now():
@@ -97,4 +105,32 @@ def test_time_helpers():
     assert parse_time("2025-01-02T03:04:05+02:00") == datetime(2025, 1, 2, 1, 4, 5, tzinfo=UTC)
     assert parse_time("2025-01-02T03:04:05") == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_time("soon") is None and parse_time(12) is None and parse_time("") is None
-    assert [format_duration(s) for s in (0, 45, 252, 3780, 187_200)] == ["0s", "45s", "4m 12s", "1h 03m", "2d 4h"]
+
+
+def test_a_stage_running_for_a_year_leaves_the_others_readable():
+    year_ago = "2024-11-23T12:00:00Z"
+    stages = [
+        {
+            "stage": f"s{n}",
+            "status": "completed",
+            "started_at": f"2024-11-23T12:0{n}:00Z",
+            "completed_at": f"2024-11-23T12:0{n + 1}:00Z",
+        }
+        for n in range(5)
+    ]
+    stages.append({"stage": "stuck", "status": "running", "started_at": "2024-11-23T12:05:00Z"})
+    timeline = timeline_of(*stages)
+    *short, stuck = timeline.rows
+    # On a linear axis each minute-long stage would be 540 px / 525,600 minutes: a 3 px sliver.
+    assert all(row.bar_width >= MIN_SEGMENT for row in short)
+    assert [row.note for row in short] == ["1m 00s"] * 5  # durations stay exact
+    assert stuck.note == "1y 0d so far" and stuck.bar_width > CHART_WIDTH / 2
+    assert stuck.bar_x + stuck.bar_width == pytest.approx(CHART_X + CHART_WIDTH)
+    # Order and adjacency stay true: each stage starts where the previous one ended.
+    for earlier, later in pairwise(timeline.rows):
+        assert later.bar_x == pytest.approx(earlier.bar_x + earlier.bar_width)
+    assert not timeline.to_scale
+    assert timeline.rows[0].bar_x == CHART_X and timeline.start == parse_time(year_ago)
+    # Tick labels read the real time at their place on the compressed axis, in order.
+    offsets = [tick.label for tick in timeline.ticks[1:]]
+    assert offsets[-1] == "+1y 0d" and len(set(offsets)) == len(offsets)

@@ -53,5 +53,5 @@ def test_numbers_no_json_response_could_carry_are_still_refused(text):
 def test_steps_read_from_s3_keep_exact_numbers_and_still_show_their_durations():
     steps = decode_steps(b'[{"step_name": "a", "duration_ms": 1500.5, "cost": 0.12345678901234567890123}]')
     assert steps[0]["cost"] == Decimal("0.12345678901234567890123")
-    assert total_duration(steps) == "1.5 s"
+    assert total_duration(steps) == "1.5s"
     assert '"cost": 0.12345678901234567890123' in as_text(steps[0])  # a number, not a quoted string
