@@ -26,9 +26,7 @@ def free_port() -> int:
 def bench_world() -> Iterator[str]:
     """Start the emulator and set the environment; yield the emulator's URL; stop and clean up."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    port = free_port()
-    emulator: subprocess.Popen = start_emulator(str(port))
-    endpoint = f"http://{EMULATOR_HOST}:{port}"
+    emulator, endpoint = start_emulator(free_port())
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ.update(

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.AwsErrorPageMiddleware",
+    "core.api.errors.ApiExceptionMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -176,7 +177,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["core.api.permissions.StaffModelPermission"],
-    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.ExactJSONRenderer"],
+    # JSON first (clients); the browsable pages only for staff browsers (core.api.negotiation).
+    "DEFAULT_RENDERER_CLASSES": [
+        "core.api.renderers.ExactJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.negotiation.StaffBrowsableNegotiation",
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiSchema",

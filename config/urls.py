@@ -1,25 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.permissions import AllowAny
 
+from core.api.root import ApiRootView
 from core.views import MetricsView, healthz
 
 admin.site.site_header = "DynamoDB window"
 admin.site.site_title = "DynamoDB window"
 admin.site.index_title = "Projects, jobs and artifacts in DynamoDB and S3"
+admin.site.site_url = "/api/"  # "View site": the API's root, browsable for staff
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("metrics", MetricsView.as_view(), name="metrics"),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
-    path(
-        "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
-        name="api-docs",
-    ),
     path("api/", include("config.api_urls")),
+    path("api", ApiRootView.as_view()),  # the root without its trailing slash, as every API route
 ]
 
 # Under /api/ these answer in the API's error shape; elsewhere they are Django's own pages.

@@ -31,6 +31,7 @@ CONTRACT_ROUTES = {
 PAGES = {"/api/projects/", "/api/jobs/", "/api/artifacts/"}
 ALWAYS = {"401", "403", "429", "503"}
 DOCUMENTATION_ROUTES = {"/api/schema/", "/api/docs/"}
+ROOT = "/api/"  # the links to the resources
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,8 @@ def schema(tmp_path_factory):
 
 
 def served_routes() -> dict[str, set[str]]:
-    """Every route Django resolves under /api/ and the methods its view answers."""
+    """Every route Django resolves under /api/ (both spellings: with and without the trailing
+    slash) and the methods its view answers."""
     routes = {}
 
     def walk(patterns, prefix):
@@ -53,9 +55,11 @@ def served_routes() -> dict[str, set[str]]:
                 walk(pattern.url_patterns, text)
                 continue
             route = "/" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", text)
-            if not route.startswith("/api/"):
+            if not f"{route}/".startswith("/api/"):  # the root's "/api" too
                 continue
             view = pattern.callback
+            if not hasattr(view, "cls"):  # the JSON 404 for any other path under /api/
+                continue
             if hasattr(view, "actions"):  # a ViewSet route: method -> action
                 methods = set(view.actions)
             else:
@@ -81,8 +85,12 @@ def test_the_schema_lists_exactly_the_contract_routes_and_django_serves_exactly_
     documented = {route: set(entry) for route, entry in schema["paths"].items()}
     assert documented == CONTRACT_ROUTES
     served = served_routes()
-    assert set(served) - DOCUMENTATION_ROUTES == set(CONTRACT_ROUTES)
+    canonical = {route: methods for route, methods in served.items() if route.endswith("/")}
+    assert set(canonical) - DOCUMENTATION_ROUTES - {ROOT} == set(CONTRACT_ROUTES)
     assert {route: served[route] for route in CONTRACT_ROUTES} == CONTRACT_ROUTES
+    # Each route also answers without its trailing slash, with the same methods.
+    bare = {route: methods for route, methods in served.items() if not route.endswith("/")}
+    assert bare == {route.rstrip("/"): methods for route, methods in canonical.items()}
 
 
 def test_every_operation_needs_a_token_or_the_admin_session(schema):
