@@ -147,6 +147,10 @@ EXECUTION_STEPS_OFFLOAD_BYTES = env.integer("EXECUTION_STEPS_OFFLOAD_BYTES", 307
 LIST_MAX_REQUESTS = env.integer("LIST_MAX_REQUESTS", 8, minimum=1)
 # The most stages of one project that its admin page reads (then pages through); the API serves them all.
 PROJECT_STAGES_MAX_COUNT = env.integer("PROJECT_STAGES_MAX_COUNT", 10000, minimum=1)
+# Bounds on reading one job's offloaded steps (other services write the objects): decompressed
+# JSON bytes read, and steps parsed. A document past either is not served; the job says why.
+EXECUTION_STEPS_MAX_BYTES = env.integer("EXECUTION_STEPS_MAX_BYTES", 32 * 1024 * 1024, minimum=1)
+EXECUTION_STEPS_MAX_COUNT = env.integer("EXECUTION_STEPS_MAX_COUNT", 100_000, minimum=1)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -113,11 +113,13 @@ def seed() -> str:
     )
     table.delete_item(Key={"job_id": "job_demo_orphan_object"})
     store.save("job_demo_orphan_object", steps(3))
+    # A key naming another job's object: reported, never followed.
+    table.put_item(Item=base_item("job_demo_foreign_key", "failed", **{STEPS_KEY: steps_key("job_demo_gzip")}))
     # Inline steps above the offload margin (about 330 KB) yet under DynamoDB's 400 KB limit.
     store.delete(steps_key("job_demo_oversize_inline"))
     table.put_item(Item=base_item("job_demo_oversize_inline", "completed", **{STEPS: steps(48, output_chars=6500)}))
 
     return (
-        f"{len(written) + 6} jobs (inline, offloaded, gzip, unreadable steps) and one planted case of each "
-        "stale-key kind: both_present, dangling_key, orphan_object, oversize_inline"
+        f"{len(written) + 7} jobs (inline, offloaded, gzip, unreadable steps) and one planted case of each "
+        "stale-key kind: both_present, dangling_key, foreign_key, orphan_object, oversize_inline"
     )

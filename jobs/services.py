@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -12,16 +12,21 @@ from core.dynamo.expressions import Path, Update
 from core.dynamo.item_size import item_size
 from core.dynamo.retry import retry_on_conflict
 from core.dynamo.values import from_dynamodb, to_dynamodb
-from core.errors import AppError, ConditionFailed, InvalidInput, ItemTooLarge, NotFound, Unavailable
+from core.errors import AppError, ConditionFailed, Conflict, InvalidInput, ItemTooLarge, NotFound, Unavailable
 from core.timestamps import utc_iso, utc_now_iso
 
 from .gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
 from .steps_store import (
+    ORPHAN_GRACE_SECONDS,
     ExecutionStepsStore,
     StepsMissing,
     StepsUnreadable,
     StoredObject,
+    foreign_key_problem,
     job_id_of_key,
+    key_names,
+    names_nothing,
+    steps_key,
     validate_job_id,
 )
 
@@ -45,6 +50,7 @@ class StepsView:
     error: str | None = None
     object_size: int | None = None  # bytes of the S3 object the steps were read from
     missing: bool = False  # the key points at no object
+    foreign: bool = False  # the key is not the job's own: never followed
 
 
 @dataclass(frozen=True)
@@ -88,8 +94,13 @@ def job_execution_steps(
             )
         return StepsView(steps=from_dynamodb(steps), location=location, s3_key=None)
     key = record.steps_key
-    if not isinstance(key, str) or not key:
-        return StepsView(steps=None, location=location, s3_key=None, error=f"The S3 key {key!r} is not a valid key.")
+    foreign = foreign_key_problem(record.job_id, key)
+    if foreign is not None:
+        shown = key if isinstance(key, str) else None
+        error = f"Not followed: {foreign} (a foreign key: see Stale key repairs)."
+        return StepsView(steps=None, location=location, s3_key=shown, error=error, foreign=True)
+    if names_nothing(key):
+        return StepsView(steps=None, location=location, s3_key=None, error="The S3 key is empty.")
     if written is not None:
         return StepsView(steps=from_dynamodb(to_dynamodb(written, STEPS)), location=location, s3_key=key)
     try:
@@ -107,8 +118,10 @@ def job_execution_steps(
 
 
 def job_stale_key(*, record: JobRecord, steps: StepsView) -> str | None:
-    """The stale-key finding this job shows, if any: `both_present`, `dangling_key` or
-    `oversize_inline` (named as the repairs name them)."""
+    """The stale-key finding this job shows, if any: `foreign_key`, `both_present`, `dangling_key`
+    or `oversize_inline` (named as the repairs name them)."""
+    if steps.foreign:
+        return "foreign_key"
     if record.has_both:
         return "both_present"
     if steps.missing:
@@ -174,7 +187,7 @@ def job_update(
                 raise NotFound(f"No job '{job_id}'.")
             return _write_offloaded(gateway, store, latest, _attribute_update(values, _new_updated_at(latest)), steps)
         if replaced is not None:
-            _delete_unreferenced(gateway, store, job_id, replaced)
+            _delete_replaced(gateway, store, job_id, replaced)
         return written
 
     return retry_on_conflict(attempt, what=f"Job '{job_id}'")
@@ -199,19 +212,29 @@ def _new_updated_at(current: JobRecord) -> str:
 
 
 def _object_pointed_at(store: ExecutionStepsStore, current: JobRecord) -> StoredObject | None:
-    """The job's S3 object that inline steps are about to replace, as it is before the write: its
-    ETag lets the delete afterwards spare an object another writer has uploaded since."""
+    """The job's S3 object that inline steps are about to replace: the version current now, which
+    alone may be deleted afterwards (a later upload to the key is another version)."""
     key = current.steps_key
     if not key:
         return None
     if job_id_of_key(key) != current.job_id:
-        logger.warning("Job %s: not deleting %s, which is not this job's steps key", current.job_id, key)
+        logger.warning("Job %s: not deleting %r, which is not this job's steps key", current.job_id, key)
         return None
     try:
         return store.head(key)
     except AppError as err:
         logger.warning("Job %s: cannot see %s (%s); the orphan repair will find it", current.job_id, key, err)
         return None
+
+
+def _delete_replaced(gateway: JobGateway, store: ExecutionStepsStore, job_id: str, replaced: StoredObject) -> None:
+    """After an inline write: delete the version the item pointed at, only when it is older than
+    the orphan grace age. A younger one may be an upstream worker's upload whose item write is
+    still to come (upload, then update_item): it is left for the orphan repair to judge later."""
+    if replaced.younger_than(ORPHAN_GRACE_SECONDS, datetime.now(UTC)):
+        logger.info("Job %s: %s is younger than the grace age; left to the orphan repair", job_id, replaced.key)
+        return
+    _delete_unreferenced(gateway, store, job_id, replaced)
 
 
 def _attribute_update(values: dict[str, Any], now: str) -> Update:
@@ -231,7 +254,7 @@ def _write_offloaded(
     gateway: JobGateway, store: ExecutionStepsStore, current: JobRecord, update: Update, steps: list
 ) -> JobRecord:
     """Upload first, then point the item at the object and drop inline steps in one update."""
-    stored = store.save(current.job_id, from_dynamodb(steps))  # exactly what inline storage would hold
+    stored = _upload_over_what_was_read(store, current, from_dynamodb(steps))  # what inline storage would hold
     try:
         return gateway.write(
             current.job_id, update.set(STEPS_KEY, stored.key).remove(STEPS), condition=current.unchanged(*WRITE_GUARD)
@@ -244,6 +267,31 @@ def _write_offloaded(
                 "Job %s: update outcome unknown (%s); %s is left as uploaded", current.job_id, err, stored.key
             )
         raise
+
+
+def _upload_over_what_was_read(store: ExecutionStepsStore, current: JobRecord, steps: list) -> StoredObject:
+    """Upload the steps replacing only the object read just before (If-Match), or only where there
+    is none (If-None-Match: the usual case when the item names no object). An object that changes
+    between that read and the upload is another writer's upload in flight. When it is one of ours,
+    the whole write is tried again (ConditionFailed: that writer's item write is conditional too).
+    When it is another service's, whose item write is blind and still to come, this write gives way
+    (409) rather than going over it. A replaced object stays in the bucket as a previous version."""
+    job_id, key = current.job_id, steps_key(current.job_id)
+    try:
+        if current.steps_key != key:
+            try:
+                return store.save(job_id, steps, if_absent=True)
+            except ConditionFailed:
+                pass  # an object the item does not name: replaced only as read
+        read = store.head(key)
+        if read is None:
+            return store.save(job_id, steps, if_absent=True)
+        return store.save(job_id, steps, if_match=read.etag)
+    except ConditionFailed:
+        uploaded = store.head(key)
+        if uploaded is not None and uploaded.ours:
+            raise
+        raise Conflict(f"Another service is uploading the steps of job '{job_id}' now; try again.")
 
 
 def _still_as_read(gateway: JobGateway, current: JobRecord) -> bool:
@@ -269,12 +317,12 @@ def _undo_upload(gateway: JobGateway, store: ExecutionStepsStore, current: JobRe
 
 
 def _delete_unreferenced(gateway: JobGateway, store: ExecutionStepsStore, job_id: str, stored: StoredObject) -> None:
-    """Delete the job's object once the item no longer refers to it, unless a writer has pointed at
-    it again, and only while it is the object read (its ETag): another writer's upload since is theirs."""
+    """Delete exactly the object read (its version, or while its ETag holds) once the item no longer
+    refers to the key, unless a writer has pointed at it again: another writer's upload is theirs."""
     try:
         latest = gateway.get(job_id)
-        if latest is None or latest.steps_key != stored.key:
-            store.delete(stored.key, if_match=stored.etag)
+        if latest is None or stored.key not in key_names(latest.steps_key):
+            store.delete_exactly(stored)
     except ConditionFailed:
         logger.info("Job %s: %s was uploaded again meanwhile; left to its writer", job_id, stored.key)
     except AppError:

@@ -20,17 +20,8 @@ from artifacts.admin import breakable_url
 from core.admin import GatewayAdmin, ListFilter
 
 from ..models import Job, Scan, StaleKeyRepair
-from .findings import (
-    DEFAULT_MIN_ORPHAN_AGE,
-    KIND_LABELS,
-    KIND_RULES,
-    KINDS,
-    ORPHAN_OBJECT,
-    Finding,
-    human_age,
-    human_seconds,
-    human_size,
-)
+from .findings import DEFAULT_MIN_ORPHAN_AGE, ORPHAN_OBJECT, Finding, human_age, human_seconds, human_size
+from .kinds import KIND_LABELS, KIND_RULES, KINDS
 from .permissions import can_repair, can_view_findings
 from .repairer import READY, REPAIRED, SKIPPED
 from .scans import scan_findings, scan_latest_done, scan_start

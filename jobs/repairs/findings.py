@@ -1,4 +1,4 @@
-"""What the stale-key scan reports: the kinds, a finding, and the item state a repair depends on."""
+"""What the stale-key scan reports: a finding, and the item state a repair depends on."""
 
 import base64
 import hashlib
@@ -13,37 +13,16 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.timesince import timesince
 
 from jobs.gateway import STEPS, STEPS_KEY
-from jobs.steps_store import KEY_PREFIX, StoredObject
+from jobs.steps_store import ORPHAN_GRACE_SECONDS, StoredObject
 
+# The kinds' names (each kind is a class in kinds.py).
 BOTH_PRESENT = "both_present"
 DANGLING_KEY = "dangling_key"
+FOREIGN_KEY = "foreign_key"
 ORPHAN_OBJECT = "orphan_object"
 OVERSIZE_INLINE = "oversize_inline"
-KINDS = (BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT, OVERSIZE_INLINE)
-KIND_LABELS = {
-    BOTH_PRESENT: "Both present",
-    DANGLING_KEY: "Dangling key",
-    ORPHAN_OBJECT: "Orphan object",
-    OVERSIZE_INLINE: "Oversize inline",
-}
-KIND_RULES = {
-    BOTH_PRESENT: "Inline steps and a key. The key wins: if its object reads, the inline steps are removed; "
-    "if not, the key is removed and the inline steps kept.",
-    DANGLING_KEY: "A key whose object is missing, and no inline steps: the steps are lost. "
-    "The dead key is removed and the loss recorded in the admin log.",
-    ORPHAN_OBJECT: "A steps object under jobs/ that no job references. Deleted once older than the grace age.",
-    OVERSIZE_INLINE: "Inline steps that take the item past the offload margin: they are moved to S3.",
-}
-# oversize_inline needs every inline step list read in full (DynamoDB's size() counts a list's
-# elements, not its bytes), so the default scan leaves it out and reads only keys.
-DEFAULT_KINDS = (BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT)
-DEFAULT_MIN_ORPHAN_AGE = 3600  # seconds
+DEFAULT_MIN_ORPHAN_AGE = ORPHAN_GRACE_SECONDS
 
-# What a repair does.
-REMOVE_INLINE = "remove_inline"
-REMOVE_KEY = "remove_key"
-DELETE_OBJECT = "delete_object"
-OFFLOAD = "offload"
 # The attributes a repair is conditional on, as they were read.
 WATCHED_ATTRIBUTES = (STEPS_KEY, STEPS, "updated_at")
 
@@ -79,10 +58,14 @@ class Finding:
 
     @property
     def label(self) -> str:
+        from .kinds import KIND_LABELS  # the kinds build findings: looked up when asked
+
         return KIND_LABELS[self.kind]
 
     @property
     def sort_key(self) -> tuple:
+        from .kinds import KINDS
+
         return KINDS.index(self.kind), self.job_id, self.s3_key or ""
 
     def as_json(self) -> dict[str, Any]:
@@ -106,27 +89,6 @@ class Finding:
         if data.get("state"):
             data["state"] = ItemState(**data["state"])
         return cls(**data)
-
-
-def key_problem(key: Any) -> str | None:
-    """Why a stored key cannot be followed, or None for a plain key under jobs/."""
-    if key is None:
-        return "the key is null"
-    if not isinstance(key, str):
-        return f"the key is not a string ({type(key).__name__})"
-    if not key:
-        return "the key is empty"
-    if not key.startswith(KEY_PREFIX):
-        return f"the key {key[:200]!r} points outside {KEY_PREFIX}"
-    if any(part in {"", ".", ".."} for part in key[len(KEY_PREFIX) :].split("/")):
-        return f"the key {key[:200]!r} is not a plain path under {KEY_PREFIX} (empty, '.' or '..' segments)"
-    return None
-
-
-def names_nothing(key: Any) -> bool:
-    """A null, empty or non-string key: there is no object to consult, so removing it loses nothing.
-    (A key naming something outside jobs/ is another matter: it is reported, never acted on.)"""
-    return not isinstance(key, str) or not key
 
 
 def fingerprint(value: Any) -> str:

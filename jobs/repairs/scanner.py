@@ -1,4 +1,5 @@
-"""The one stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3.
+"""The one stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3,
+each item and object handed to the kinds that read that source (kinds.py decides what is a finding).
 
 Cost. The key scan filters on `attribute_exists(execution_steps_s3_key)` and projects the id,
 the steps pair and `updated_at`: items without a key come back as nothing, offloaded items as a
@@ -21,36 +22,21 @@ own boto3 resource; findings are sorted, so they are the same for any number of 
 
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 
 from django.conf import settings
 
-from core.dynamo.item_size import item_size
 from core.errors import InvalidInput
 from jobs.gateway import STEPS, STEPS_KEY, JobGateway, JobRecord
-from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, StoredObject, job_id_of_key, steps_key
+from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, key_names
 
-from .findings import (
-    BOTH_PRESENT,
-    DANGLING_KEY,
-    DEFAULT_KINDS,
-    DEFAULT_MIN_ORPHAN_AGE,
-    KINDS,
-    ORPHAN_OBJECT,
-    OVERSIZE_INLINE,
-    Finding,
-    ItemState,
-    human_seconds,
-    human_size,
-    key_problem,
-    names_nothing,
-)
+from .findings import DEFAULT_MIN_ORPHAN_AGE, Finding
+from .kinds import DEFAULT_KINDS, INLINE, KEYED, KINDS, KINDS_BY_NAME, OBJECTS, ScanContext
 
-KEY_KINDS = frozenset({BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT})
 MAX_SEGMENTS = 64
 MAX_JOB_ID_BYTES = 2048  # DynamoDB's limit for a partition key value
 
@@ -118,10 +104,18 @@ def stale_keys_scan(
         raise InvalidInput("The minimum orphan age cannot be negative.")
     progress = progress or ScanProgress()
     store = store or ExecutionStepsStore()
+    sources = {KINDS_BY_NAME[kind].source for kind in kinds}
     findings: list[Finding] = []
     table_scans: dict[str, int] = {}
     objects_listed = 0
-    if KEY_KINDS & set(kinds):
+    scan = ScanContext(
+        objects={},
+        named=frozenset(),
+        now=datetime.now(UTC),
+        min_orphan_age=min_orphan_age,
+        margin=settings.EXECUTION_STEPS_OFFLOAD_BYTES,
+    )
+    if sources & {KEYED, OBJECTS}:
         before = progress.items
         keyed = [
             record
@@ -131,21 +125,22 @@ def stale_keys_scan(
         table_scans["keys"] = progress.items - before
         objects = {stored.key: stored for stored in store.list_objects(KEY_PREFIX)}
         objects_listed = len(objects)
-        findings += [finding for record in keyed if (finding := keyed_finding(record, objects)) is not None]
-        referenced = {record.steps_key for record in keyed if isinstance(record.steps_key, str)}
-        findings += orphan_findings(objects.values(), referenced, min_orphan_age, now=datetime.now(UTC))
-    margin = settings.EXECUTION_STEPS_OFFLOAD_BYTES
-    if OVERSIZE_INLINE in kinds:
+        named = frozenset().union(*(key_names(record.item[STEPS_KEY]) for record in keyed))
+        scan = replace(scan, objects=objects, named=named, now=datetime.now(UTC))
+        findings += _detect(KEYED, keyed, scan)
+        findings += _detect(OBJECTS, objects.values(), scan)
+    if INLINE in sources:
         before = progress.items
-        read = partial(_oversize, margin=margin, progress=progress)
+        read = partial(_oversize, scan=scan, progress=progress)
         findings += [finding for part in _in_segments(segments, read, gateway_factory) for finding in part]
         table_scans["inline sizes"] = progress.items - before
     elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
         record = gateway_factory().get(job_id)
         if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
-            findings += [finding for finding in [oversize_finding(record, margin)] if finding is not None]
+            findings += _detect(INLINE, [record], scan)
+    inline_kinds = {name for name, kind in KINDS_BY_NAME.items() if kind.source == INLINE}
     wanted = sorted(
-        (finding for finding in findings if finding.kind in kinds or finding.kind == OVERSIZE_INLINE),
+        (finding for finding in findings if finding.kind in kinds or finding.kind in inline_kinds),
         key=lambda finding: finding.sort_key,
     )
     return ScanReport(
@@ -175,92 +170,19 @@ def _keyed(gateway: JobGateway, segment: int, total: int, *, progress: ScanProgr
     return records
 
 
-def _oversize(gateway: JobGateway, segment: int, total: int, *, margin: int, progress: ScanProgress) -> list[Finding]:
+def _oversize(
+    gateway: JobGateway, segment: int, total: int, *, scan: ScanContext, progress: ScanProgress
+) -> list[Finding]:
     found = []
     for page in gateway.scan_inline(segment=segment, total_segments=total):
         # Only the findings are kept: whole items are dropped page by page.
-        oversize = [finding for record in page.records if (finding := oversize_finding(record, margin)) is not None]
+        oversize = _detect(INLINE, page.records, scan)
         progress.add(items=page.scanned, findings=len(oversize))
         found += oversize
     return found
 
 
-def keyed_finding(record: JobRecord, objects: dict[str, StoredObject]) -> Finding | None:
-    """`both_present` or `dangling_key` for an item that has a key, or None when it is sound."""
-    item = record.item
-    key = item[STEPS_KEY]
-    problem = key_problem(key)
-    stored = objects.get(key) if problem is None else None
-    blocked = problem if problem and not names_nothing(key) else None
-    common = {
-        "job_id": record.job_id,
-        "s3_key": key if isinstance(key, str) else None,
-        "object": stored,
-        "state": ItemState.of(item),
-        "blocked": blocked and f"{blocked}: not followed; repair it by hand",
-    }
-    if STEPS in item:
-        steps = item[STEPS]
-        count = len(steps) if isinstance(steps, list) else None
-        inline = f"{count} inline steps" if count is not None else "inline steps (not a list)"
-        if blocked:
-            detail = f"{inline} next to a key that is not followed: {blocked}"
-        elif problem:
-            detail = f"{inline} next to a stale key ({problem}): the key will be removed"
-        elif stored is None:
-            detail = f"{inline} next to key {key}, which has no object: the key will be removed"
-        else:
-            detail = f"{inline} next to key {key} ({human_size(stored.size)} object): the key wins"
-        return Finding(kind=BOTH_PRESENT, detail=detail, steps_count=count, **common)
-    if blocked:
-        return Finding(kind=DANGLING_KEY, detail=f"no inline steps and a key that is not followed: {blocked}", **common)
-    if problem:
-        return Finding(kind=DANGLING_KEY, detail=f"no inline steps and a stale key: {problem}", **common)
-    if stored is None:
-        return Finding(
-            kind=DANGLING_KEY, detail=f"no object at {key} and no inline steps: the steps are lost", **common
-        )
-    return None
-
-
-def orphan_findings(
-    objects: Collection[StoredObject], referenced: set[str], min_orphan_age: int, *, now: datetime
-) -> list[Finding]:
-    """Steps objects (`jobs/{job_id}/execution_steps.json`) that no scanned item references.
-    Other objects under jobs/ are not steps objects and are left alone."""
-    found = []
-    for stored in objects:
-        job_id = job_id_of_key(stored.key)
-        if job_id is None or stored.key in referenced:
-            continue
-        modified = stored.last_modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        young = (now - stored.last_modified).total_seconds() < min_orphan_age
-        grace = f"; younger than the grace age ({human_seconds(min_orphan_age)}): kept for now" if young else ""
-        detail = f"no job references this object ({human_size(stored.size)}, last modified {modified}){grace}"
-        found.append(Finding(kind=ORPHAN_OBJECT, job_id=job_id, s3_key=stored.key, detail=detail, object=stored))
-    return found
-
-
-def oversize_finding(record: JobRecord, margin: int) -> Finding | None:
-    size = item_size(record.item)
-    if size <= margin:
-        return None
-    steps = record.inline_steps
-    count = len(steps) if isinstance(steps, list) else None
-    detail = f"{count} inline steps make the item {human_size(size)}, over the {human_size(margin)} offload margin"
-    blocked = None
-    try:
-        steps_key(record.job_id)
-    except InvalidInput as err:  # the id cannot name an S3 object
-        blocked = err.detail
-        detail = f"{detail}; {blocked}"
-    return Finding(
-        kind=OVERSIZE_INLINE,
-        job_id=record.job_id,
-        s3_key=None,
-        detail=detail,
-        state=ItemState.of(record.item),
-        steps_count=count,
-        item_size=size,
-        blocked=blocked,
-    )
+def _detect(source: str, subjects: Iterable, scan: ScanContext) -> list[Finding]:
+    """Every finding that the kinds reading `source` detect in `subjects`."""
+    detectors = [kind for kind in KINDS_BY_NAME.values() if kind.source == source]
+    return [finding for subject in subjects for kind in detectors if (finding := kind.detect(subject, scan))]

@@ -36,7 +36,8 @@ from core.errors import InvalidInput
 from jobs.gateway import KEYED_PROJECTION, STEPS_KEY, JobGateway, JobRecord, ScanPage
 from jobs.models import Scan, ScanFinding, ScannedItem, ScanSegment
 
-from .findings import DEFAULT_MIN_ORPHAN_AGE, KINDS, OVERSIZE_INLINE, Finding
+from .findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE, Finding
+from .kinds import KINDS
 from .scanner import MAX_SEGMENTS, stale_keys_scan
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from jobs.models import Scan
 
-from .findings import KINDS
+from .kinds import KINDS
 from .scans import scan_progress
 
 

@@ -1,5 +1,6 @@
 """Findings carried through the admin's forms, signed: the preview and the repair act on exactly
-the item state the scan saw, and a tampered or stale form is refused."""
+the item state the scan saw, and a tampered or stale form is refused. Each purpose signs with its
+own salt, so a token made for one is refused as the other (a 400), never decoded as it."""
 
 from django.core import signing
 
@@ -7,30 +8,31 @@ from core.errors import InvalidInput
 
 from .findings import Finding
 
-SALT = "jobs.repairs"
+FINDING_SALT = "jobs.repairs.finding"
+PLANS_SALT = "jobs.repairs.plans"
 MAX_AGE = 3600  # seconds: an older list of findings must be scanned again
 
 
 def finding_token(finding: Finding) -> str:
-    return signing.dumps(finding.to_dict(), salt=SALT, compress=True)
+    return signing.dumps(finding.to_dict(), salt=FINDING_SALT, compress=True)
 
 
 def finding_from_token(token: str) -> Finding:
-    return Finding.from_dict(_load(token))
+    return Finding.from_dict(_load(token, FINDING_SALT))
 
 
 def plans_token(confirmed: list[tuple[Finding, str]]) -> str:
     """What a confirmation page shows: each finding with the action its preview showed."""
-    return signing.dumps([[finding.to_dict(), action] for finding, action in confirmed], salt=SALT, compress=True)
+    return signing.dumps([[finding.to_dict(), action] for finding, action in confirmed], salt=PLANS_SALT, compress=True)
 
 
 def plans_from_token(token: str) -> list[tuple[Finding, str]]:
-    return [(Finding.from_dict(data), action) for data, action in _load(token)]
+    return [(Finding.from_dict(data), action) for data, action in _load(token, PLANS_SALT)]
 
 
-def _load(token: str):
+def _load(token: str, salt: str):
     try:
-        return signing.loads(token, salt=SALT, max_age=MAX_AGE)
+        return signing.loads(token, salt=salt, max_age=MAX_AGE)
     except signing.SignatureExpired:
         raise InvalidInput("These findings are more than an hour old: open Stale key repairs again.")
     except signing.BadSignature:

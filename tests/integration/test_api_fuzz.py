@@ -31,7 +31,7 @@ from config.wsgi import application
 from core.dynamo.connection import dynamodb_table
 from core.dynamo.values import to_dynamodb
 from jobs.models import Scan
-from jobs.repairs.findings import KINDS
+from jobs.repairs.kinds import KINDS
 from jobs.services import job_update
 
 pytestmark = pytest.mark.django_db

@@ -19,11 +19,16 @@ def test_seed_plants_every_kind_and_is_idempotent(aws):
     first = snapshot()
     demo.seed()
     assert snapshot() == first
-    assert len(first) == 12
+    assert len(first) == 13
 
     details = {item["job_id"]: job_detail(job_id=item["job_id"]) for item in first}
     stale = {job_id: job_stale_key(record=d.record, steps=d.steps) for job_id, d in details.items()}
-    assert {kind for kind in stale.values() if kind} == {"both_present", "dangling_key", "oversize_inline"}
+    assert {kind for kind in stale.values() if kind} == {
+        "both_present",
+        "dangling_key",
+        "foreign_key",
+        "oversize_inline",
+    }
     oversize = details["job_demo_oversize_inline"].record.item
     assert settings.EXECUTION_STEPS_OFFLOAD_BYTES < item_size(oversize) < 400_000
 

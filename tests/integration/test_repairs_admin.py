@@ -22,7 +22,8 @@ SCAN = "/admin/jobs/stalekeyrepair/scan/"
 def world(aws):
     world = World()
     world.plant_each_kind()
-    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both"))
+    world.put(steps_key("both-2"), make_steps(3))
+    world.job("both-2", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("both-2"))
     scan_now()
     return world
 
@@ -150,6 +151,16 @@ def test_tampered_or_missing_tokens_are_refused_without_change(world, repairer):
     empty = repairer.post(REPAIR, {"scope": "selected"})
     assert empty.status_code == 302 and "Select the findings" in str(list(get_messages(empty.wsgi_request))[0])
     assert repairer.get(REPAIR).status_code == 405
+    assert world.items() == items
+
+
+def test_a_token_of_one_purpose_used_as_the_other_is_a_400(world, repairer):
+    items = world.items()
+    finding = tokens(repairer.get(PAGE).content.decode())["both"]
+    preview = repairer.post(REPAIR, {"scope": "selected", "finding": [finding]}).content.decode()
+    plans = hidden(preview, "plans")
+    assert repairer.post(REPAIR, {"confirm": "yes", "plans": finding}).status_code == 400
+    assert repairer.post(REPAIR, {"scope": "selected", "finding": [plans]}).status_code == 400
     assert world.items() == items
 
 

@@ -3,9 +3,11 @@
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import boto3
 import pytest
+from boto3.dynamodb.types import Binary
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +15,9 @@ from django.core.management import call_command
 
 from core.dynamo.connection import dynamodb_table, watch_calls
 from jobs.models import Job
-from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, KINDS, ORPHAN_OBJECT, OVERSIZE_INLINE, REMOVE_INLINE
+from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, ORPHAN_OBJECT, OVERSIZE_INLINE
+from jobs.repairs.kinds import KINDS
+from jobs.repairs.plans import REMOVE_INLINE
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED
 from jobs.repairs.scanner import stale_keys_scan
 from jobs.repairs.services import SYSTEM_USERNAME, stale_key_preview, stale_key_repair
@@ -208,7 +212,8 @@ def test_an_orphan_that_a_job_references_or_a_worker_rewrites_is_not_deleted(wor
     upload = lambda: worker.put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=steps_key("racing"), Body=b"[]")  # noqa: E731
     with just_before(store_client, "DeleteObject", upload):
         racing = repair(findings["racing"], superuser)
-    assert racing.status == SKIPPED and "not as it was read" in racing.message
+    # The delete names the version that was checked: the worker's upload, a newer version, stays current.
+    assert racing.status == REPAIRED and "version" in racing.message
     objects = world.objects()
     assert json.loads(objects[steps_key("rewritten")]) == make_steps(2) and objects[steps_key("racing")] == b"[]"
     assert steps_key("late") in objects
@@ -302,3 +307,50 @@ def test_each_repair_costs_a_re_read_the_s3_check_and_one_write(world, superuser
         ORPHAN_OBJECT: ["HeadObject", "GetItem", "DeleteObject"],
         OVERSIZE_INLINE: ["GetItem", "HeadObject", "PutObject", "UpdateItem"],
     }
+
+
+# ---- keys that are not the job's own --------------------------------------------------------------
+
+
+def test_apply_both_present_keeps_inline_steps_next_to_another_jobs_key(world, capsys):
+    world.offloaded("owner", make_steps(5))
+    world.job("borrower", execution_steps=make_steps(2), execution_steps_s3_key=steps_key("owner"))
+    call_command("repair_stale_keys", "--apply", "--json", "--kind", "all", "--min-orphan-age", "0")
+    document = json.loads(capsys.readouterr().out)
+    assert document["repaired"] == 0
+    assert [(f["kind"], f["job_id"]) for f in document["findings"]] == [("foreign_key", "borrower")]
+    borrower = world.item("borrower")
+    assert borrower["execution_steps"] == make_steps(2) and borrower["execution_steps_s3_key"] == steps_key("owner")
+    assert json.loads(world.objects()[steps_key("owner")]) == make_steps(5)
+
+
+@pytest.mark.parametrize(
+    "key",
+    [Binary(b"jobs/named/execution_steps.json"), ["jobs/named/execution_steps.json"]],
+    ids=["binary", "list"],
+)
+def test_apply_all_never_deletes_an_object_a_key_of_another_type_names(world, key):
+    world.put(steps_key("named"), make_steps(3))
+    world.job("named", execution_steps_s3_key=key)
+    call_command("repair_stale_keys", "--apply", "--kind", "all", "--min-orphan-age", "0")
+    assert json.loads(world.objects()[steps_key("named")]) == make_steps(3)
+    assert world.item("named")["execution_steps_s3_key"] == key
+
+
+def test_an_orphan_finding_is_deleted_only_at_a_steps_key_of_its_job(world, superuser):
+    world.put(steps_key("orphan"), make_steps(1))
+    world.put("secret/config.json", b"{}")
+    world.put(steps_key("other"), make_steps(1))
+    finding = find(ORPHAN_OBJECT, "orphan", min_orphan_age=0)
+    for forged in (replace(finding, s3_key="secret/config.json"), replace(finding, s3_key=steps_key("other"))):
+        outcome = repair(forged, superuser)
+        assert outcome.status == SKIPPED and "is not job orphan's steps key: never deleted" in outcome.message
+    assert {"secret/config.json", steps_key("other"), steps_key("orphan")} <= set(world.objects())
+
+
+def test_an_orphan_younger_than_the_grace_age_is_kept_even_when_the_finding_says_otherwise(world, superuser):
+    world.put(steps_key("fresh"), make_steps(1))
+    finding = find(ORPHAN_OBJECT, "fresh", min_orphan_age=0)
+    outcome = stale_key_repair(finding=replace(finding, object=None), user=superuser, min_orphan_age=3600)
+    assert outcome.status == SKIPPED and "younger than the grace age" in outcome.message
+    assert steps_key("fresh") in world.objects()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from boto3.dynamodb.types import Binary
 from botocore.awsrequest import AWSResponse
 from django.conf import settings
 
@@ -13,7 +14,8 @@ from core.dynamo.connection import dynamodb_table, watch_calls
 from core.dynamo.item_size import item_size
 from core.errors import Unavailable
 from jobs.gateway import JobGateway
-from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, KINDS, ORPHAN_OBJECT, OVERSIZE_INLINE
+from jobs.repairs.findings import BOTH_PRESENT, DANGLING_KEY, FOREIGN_KEY, ORPHAN_OBJECT, OVERSIZE_INLINE
+from jobs.repairs.kinds import KINDS
 from jobs.repairs.scanner import stale_keys_scan
 from jobs.steps_store import ExecutionStepsStore, steps_key
 
@@ -103,7 +105,7 @@ def test_each_kind_is_found_and_sound_jobs_are_not(world):
     assert orphan.s3_key == steps_key("orphan") and "no job references this object" in orphan.detail
     assert oversize.item_size == item_size(world.item("oversize")) > settings.EXECUTION_STEPS_OFFLOAD_BYTES
     assert "over the 300.0 KB offload margin" in oversize.detail
-    assert report.counts() == {kind: 1 for kind in KINDS}
+    assert report.counts() == {kind: 0 if kind == FOREIGN_KEY else 1 for kind in KINDS}
 
 
 def test_the_default_scan_reads_keys_only_and_leaves_oversize_out(world):
@@ -150,11 +152,39 @@ def test_keys_that_cannot_be_followed(world):
     world.job("null-key", execution_steps=make_steps(1), execution_steps_s3_key=None)
     world.job("empty-key", execution_steps_s3_key="")
     findings = {finding.job_id: finding for finding in stale_keys_scan().findings}
-    assert findings["outside"].kind == DANGLING_KEY and "points outside jobs/" in findings["outside"].blocked
-    assert findings["escape"].kind == BOTH_PRESENT and "'..' segments" in findings["escape"].blocked
+    assert findings["outside"].kind == FOREIGN_KEY and "'other/x.json' is not this job's" in findings["outside"].blocked
+    assert findings["escape"].kind == FOREIGN_KEY and "'jobs/../other/x.json'" in findings["escape"].blocked
+    assert "inline steps kept" in findings["escape"].detail
     assert findings["null-key"].kind == BOTH_PRESENT and findings["null-key"].blocked is None
-    assert "the key is null" in findings["null-key"].detail
+    assert "next to an empty key" in findings["null-key"].detail
     assert findings["empty-key"].kind == DANGLING_KEY and findings["empty-key"].blocked is None
+
+
+def test_a_key_naming_another_jobs_object_is_foreign_and_protects_that_object(world):
+    world.offloaded("owner", make_steps(2))
+    world.job("borrower", execution_steps=make_steps(1), execution_steps_s3_key=steps_key("owner"))
+    (finding,) = stale_keys_scan(min_orphan_age=0).findings
+    assert (finding.kind, finding.job_id, finding.s3_key) == (FOREIGN_KEY, "borrower", steps_key("owner"))
+    assert "is job owner's, not this job's jobs/borrower/execution_steps.json" in finding.detail
+    assert finding.blocked and finding.object is None  # never followed: not even its listing is attached
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        Binary(b"jobs/named/execution_steps.json"),
+        ["jobs/named/execution_steps.json"],
+        {"jobs/named/execution_steps.json"},
+        {"where": "jobs/named/execution_steps.json"},
+    ],
+    ids=["binary", "list", "string_set", "map"],
+)
+def test_a_key_of_any_type_is_foreign_and_the_object_it_names_is_no_orphan(world, key):
+    world.put(steps_key("named"), make_steps(1))
+    world.job("holder", execution_steps_s3_key=key)
+    (finding,) = stale_keys_scan(min_orphan_age=0).findings
+    assert (finding.kind, finding.job_id, finding.s3_key) == (FOREIGN_KEY, "holder", None)
+    assert "the key is not a string" in finding.detail
 
 
 def test_gzip_objects_and_other_files_under_jobs_are_not_orphans_when_referenced(world):

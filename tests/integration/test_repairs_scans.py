@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.dynamo.connection import watch_calls
 from core.dynamo.stored_items import item_from_stored_text, stored_item_text
 from jobs.models import Scan, ScanFinding, ScannedItem, ScanSegment
-from jobs.repairs.findings import KINDS
+from jobs.repairs.kinds import KINDS
 from jobs.repairs.scanner import stale_keys_scan
 from jobs.repairs.scans import (
     scan_create,

@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from core.dynamo.errors import dynamodb_errors, surely_not_applied
 from core.dynamo.values import MAX_NESTING_LEVELS, to_dynamodb
 from core.errors import InvalidInput
-from jobs import steps_store
 from jobs.steps_store import (
+    StepsTooLarge,
     StepsUnreadable,
     decode_steps,
     encode_steps,
@@ -90,12 +90,54 @@ def test_unreadable_bodies_say_why(body, reason):
         decode_steps(body)
 
 
-def test_a_gzip_bomb_is_refused_before_it_is_expanded(monkeypatch):
-    monkeypatch.setattr(steps_store, "MAX_DECODED_BYTES", 1000)
+def test_a_gzip_bomb_is_refused_at_the_byte_cap(settings):
+    settings.EXECUTION_STEPS_MAX_BYTES = 1000
     bomb = gzip.compress(json.dumps([{"x": "a" * 5000}]).encode())
     assert len(bomb) < 1000
-    with pytest.raises(StepsUnreadable, match="expands to more than 1000 bytes"):
+    with pytest.raises(StepsTooLarge, match="more than 1,000 bytes of JSON"):
         decode_steps(bomb)
+
+
+def test_a_plain_body_past_the_byte_cap_is_refused_while_it_streams(settings):
+    settings.EXECUTION_STEPS_MAX_BYTES = 1000
+    read = []
+
+    def chunks():
+        for _ in range(100):
+            read.append(1)
+            yield b" " * 100
+
+    with pytest.raises(StepsTooLarge, match="EXECUTION_STEPS_MAX_BYTES"):
+        decode_steps(chunks())
+    assert len(read) == 11  # stopped at the chunk that passed the cap, not read to the end
+
+
+def test_a_body_at_the_byte_cap_is_read(settings):
+    body = encode_steps(STEPS)
+    settings.EXECUTION_STEPS_MAX_BYTES = len(body)
+    assert decode_steps(gzip.compress(body)) == STEPS
+    assert decode_steps([body[:1], body[1:]]) == STEPS  # chunks of any size, the magic split too
+
+
+def test_more_steps_than_the_count_cap_are_refused(settings):
+    settings.EXECUTION_STEPS_MAX_COUNT = 3
+    assert decode_steps(b" [ {} , {}, {} ] ") == [{}, {}, {}]
+    with pytest.raises(StepsTooLarge, match="more than 3 steps"):
+        decode_steps(b"[{},{},{},{}]")
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [(b"[{},]", "Expecting value"), (b"[{} {}]", "Expecting ','"), (b"[{}] x", "Extra data"), (b"[", "Expecting")],
+)
+def test_a_list_read_element_by_element_is_still_strict_json(body, reason):
+    with pytest.raises(StepsUnreadable, match=reason):
+        decode_steps(body)
+
+
+def test_a_non_list_document_is_not_taken_for_steps():
+    with pytest.raises(StepsUnreadable, match="not a list of step objects"):
+        decode_steps(b'{"step_name": "x"}')
 
 
 @pytest.mark.parametrize("bad", [[{"x": float("nan")}], [{"x": {1, 2}}], [{"x": object()}]])

@@ -12,35 +12,46 @@ from jobs.repairs.findings import (
     ItemState,
     fingerprint,
     human_seconds,
-    key_problem,
-    names_nothing,
 )
-from jobs.steps_store import StoredObject, job_id_of_key
+from jobs.steps_store import StoredObject, foreign_key_problem, job_id_of_key, key_names, names_nothing
 
 
 @pytest.mark.parametrize(
     ("key", "problem"),
     [
         ("jobs/j1/execution_steps.json", None),
-        ("jobs/j1/steps-v2.json", None),
-        (None, "the key is null"),
-        ("", "the key is empty"),
-        (Decimal(7), "the key is not a string (Decimal)"),
-        ("other/x.json", "points outside jobs/"),
-        ("/jobs/x.json", "points outside jobs/"),
-        ("jobs/../other/x.json", "'..' segments"),
-        ("jobs//x.json", "empty, '.' or '..' segments"),
-        ("jobs/./x.json", "'..' segments"),
+        (None, None),  # names nothing: a stale key, not a foreign one
+        ("", None),
+        ("jobs/j2/execution_steps.json", "is job j2's, not this job's jobs/j1/execution_steps.json"),
+        ("jobs/j1/steps-v2.json", "is not this job's"),
+        ("secret/config.json", "'secret/config.json' is not this job's"),
+        ("jobs/../j1/execution_steps.json", "is not this job's"),
+        (Decimal(7), "not a string but a Decimal"),
+        (Binary(b"jobs/j1/execution_steps.json"), "not a string but a Binary"),
+        (["jobs/j1/execution_steps.json"], "not a string but a list"),
+        ({"key": "jobs/j1/execution_steps.json"}, "not a string but a dict"),
     ],
 )
-def test_key_problems(key, problem):
-    found = key_problem(key)
+def test_only_the_jobs_own_key_is_followed(key, problem):
+    found = foreign_key_problem("j1", key)
     assert found is None if problem is None else problem in found
 
 
-def test_only_keys_that_name_nothing_may_be_dropped_without_reading():
-    assert names_nothing(None) and names_nothing("") and names_nothing(Decimal(1))
-    assert not names_nothing("other/x.json") and not names_nothing("jobs/a/execution_steps.json")
+def test_a_job_whose_id_cannot_name_an_object_has_no_own_key():
+    assert "cannot name an S3 object" in foreign_key_problem("a/b", "jobs/a/b/execution_steps.json")
+
+
+def test_only_null_and_empty_keys_name_nothing():
+    assert names_nothing(None) and names_nothing("")
+    assert not names_nothing(Decimal(1)) and not names_nothing("other/x.json") and not names_nothing(Binary(b""))
+
+
+def test_a_key_of_any_type_names_the_objects_it_holds():
+    key = "jobs/j1/execution_steps.json"
+    for stored in (key, Binary(key.encode()), [key], {key}, {"k": [Binary(key.encode())]}, [[key, 1]]):
+        assert key in key_names(stored)
+    assert key_names(Decimal(1)) == set() and key_names(None) == set() and key_names(True) == set()
+    assert key_names(Binary(b"\xff")) == {"\ufffd"}
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ from core.commands import AwsCommand
 from core.display import displayed
 from core.stored_json import write_json
 from jobs.models import Scan
-from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, KINDS, Finding
+from jobs.repairs.findings import DEFAULT_MIN_ORPHAN_AGE, Finding
+from jobs.repairs.kinds import KINDS
 from jobs.repairs.repairer import FAILED, REPAIRED, SKIPPED, Outcome, Repairer
 from jobs.repairs.scanner import MAX_SEGMENTS, ScanProgress
 from jobs.repairs.scans import scan_create, scan_findings, scan_run_here
