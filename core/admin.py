@@ -59,11 +59,13 @@ class DetailPage:
         return self.first + len(self.items)
 
 
-def detail_page(items: Sequence, query: Mapping, parameter: str, per_page: int, keep: Mapping = ()) -> DetailPage:
+def detail_page(
+    items: Sequence, query: Mapping, parameter: str, per_page: int, keep: Mapping | None = None
+) -> DetailPage:
     """The page of `items` that `query[parameter]` names (the first for a missing or odd value);
     its links keep the other parameters of `query`, changed by `keep` (None drops one)."""
     page = Paginator(items, per_page).get_page(query.get(parameter))
-    params = {**{name: query.get(name) for name in query}, **dict(keep)}
+    params = {**{name: query.get(name) for name in query}, **(keep or {})}
     params = {name: value for name, value in params.items() if value is not None}
 
     def url(number: int) -> str:
