@@ -52,7 +52,8 @@ WRITE_GUARD = (STEPS_KEY, "updated_at")
 
 @dataclass(frozen=True)
 class StepsView:
-    """A job's execution steps as readers see them, wherever they live."""
+    """A job's execution steps as readers see them, wherever they live: values as stored (numbers as
+    Decimal, exact), shown through core.display."""
 
     steps: list | None
     location: str  # "inline", "s3" or "none"
@@ -102,7 +103,7 @@ def job_execution_steps(
             return StepsView(
                 steps=None, location=location, s3_key=None, error="The inline steps are not a list of objects."
             )
-        return StepsView(steps=from_dynamodb(steps), location=location, s3_key=None)
+        return StepsView(steps=steps, location=location, s3_key=None)
     key = record.steps_key
     foreign = foreign_key_problem(record.job_id, key)
     if foreign is not None:
@@ -112,7 +113,7 @@ def job_execution_steps(
     if names_nothing(key):
         return StepsView(steps=None, location=location, s3_key=None, error="The S3 key is empty.")
     if written is not None:
-        return StepsView(steps=from_dynamodb(to_dynamodb(written, STEPS)), location=location, s3_key=key)
+        return StepsView(steps=to_dynamodb(written, STEPS), location=location, s3_key=key)
     try:
         loaded = (store or ExecutionStepsStore()).read(key)
     except StepsMissing:

@@ -158,6 +158,18 @@ def test_numbers_of_offloaded_steps_are_answered_exactly(aws, api):
 
 
 @pytest.mark.django_db
+def test_numbers_of_inline_steps_are_answered_exactly(aws, api):
+    step = {"step_order": 1, "cost": Decimal("0.12345678901234567890123"), "raw": Binary(b"\xff")}
+    dynamodb_table(settings.DYNAMODB_JOBS_TABLE).put_item(
+        Item={"job_id": "job_inline_exact", "status": "done", "execution_steps": [step]}
+    )
+    response = api.get("/api/jobs/job_inline_exact/")
+    assert response.status_code == 200
+    assert b'"cost":0.12345678901234567890123' in response.content.replace(b" ", b"")
+    assert response.json()["execution_steps"][0]["raw"] == {"$binary": "/w=="}
+
+
+@pytest.mark.django_db
 def test_a_write_on_an_item_holding_odd_values_applies_and_answers_200(table, api):
     """Binary that is not UTF-8 and sets, in the snapshot and beside it: the write is applied, and
     its answer is rendered (it used to apply, then answer 500)."""
