@@ -23,10 +23,10 @@ def artifact_values(record: ArtifactRecord | None) -> dict[str, str]:
         return {name: "" for name in ("name", "artifact_type", "url", *LINK_KINDS, *SCORE_FIELDS)}
     rating = record.rating or {}
     return {
-        "name": record.name,
-        "artifact_type": record.artifact_type or "",
-        "url": record.url or "",
-        **{kind: getattr(record, f"{kind}_name") or getattr(record, f"{kind}_id") or "" for kind in LINK_KINDS},
+        "name": shown_text(record.name),
+        "artifact_type": shown_text(record.artifact_type),
+        "url": shown_text(record.url),
+        **{kind: shown_text(getattr(record, f"{kind}_name") or getattr(record, f"{kind}_id")) for kind in LINK_KINDS},
         **{SCORE_PREFIX + key: shown_text(rating.get(key)) for key in SCORES},
     }
 

@@ -18,3 +18,13 @@ AWS_MAX_ATTEMPTS = 1
 
 # Tests create many users; a fast hasher keeps the suite quick (never used outside tests).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# SQLite's test database as a file, not Django's shared-cache in-memory default: threads that write
+# at once (scan segments, concurrent API writers recording History) then wait for each other's
+# lock, as they do on a real database, instead of failing with "database table is locked".
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"window-test-{os.getpid()}.sqlite3")
+    }

@@ -7,7 +7,6 @@ values read (the service raises ChangedMeanwhile when it is not). Otherwise noth
 the form comes back with the current values beside the submitted ones.
 """
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,9 +20,10 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 
-from core.dynamo.values import from_dynamodb
+from core.display import displayed
 from core.errors import ChangedMeanwhile, InvalidInput
 from core.history import record_write
+from core.stored_json import write_json
 
 SALT = "core.admin_forms"
 SAVED, UNCHANGED, CONFLICT, INVALID = "saved", "unchanged", "conflict", "invalid"
@@ -43,12 +43,12 @@ def read_shown(token: str) -> dict[str, str] | None:
 
 
 def shown_text(value: Any) -> str:
-    """A stored value as a form field shows it: "" when absent, strings as they are, others as JSON."""
+    """A stored value as a form field shows it: "" when absent, strings as they are, others as JSON;
+    made safe to show by core.display (text that is not valid Unicode gets U+FFFD, numbers exact)."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
-    return json.dumps(from_dynamodb(value), ensure_ascii=False, sort_keys=True, default=repr)
+    shown = displayed(value).value
+    return shown if isinstance(shown, str) else write_json(shown, sort_keys=True)
 
 
 def blank_to_none(text: str) -> str | None:

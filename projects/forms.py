@@ -83,7 +83,7 @@ class StageForm(GuardedForm):
 
 
 def artifact_paths_text(stage: Stage) -> dict[str, str]:
-    return {"artifacts": "\n".join(stage.artifacts)}
+    return {"artifacts": "\n".join(shown_text(path) for path in stage.artifacts)}
 
 
 class PathListField(forms.CharField):

@@ -226,3 +226,26 @@ def test_links_to_ids_dynamodb_cannot_hold_do_not_break_the_artifact_page(tables
     response = admin.get("/admin/artifacts/artifact/a1/change/")
     assert response.status_code == 200
     assert ("not in the registry" in response.content.decode()) == bool(linked)
+
+
+@pytest.mark.django_db
+def test_change_forms_show_odd_stored_text_safely(tables, admin):
+    """A change form fills its fields from stored values: text that is not valid Unicode (from JSON
+    text) and Binary are shown as the detail pages show them, never as a 500."""
+    odd = Binary(b"\xff\xfe")
+    tables["artifacts"].put_item(
+        Item={"artifact_id": "odd", "name": odd, "url": odd, "rating": '{"net_score": "bad \\udfff"}'}
+    )
+    snapshot = '{"stages": [{"stage": "s1", "error": "e \\ud800", "output_data": {"artifacts": ["p \\ud800"]}}]}'
+    tables["projects"].put_item(Item={"project_id": "odd", "status": odd, "stages_snapshot": snapshot})
+    tables["jobs"].put_item(Item={"job_id": "odd", "status": odd, "error": odd})
+    pages = {
+        "/admin/artifacts/artifact/odd/change/": "\ufffd",
+        "/admin/projects/project/odd/change/": "$binary",
+        "/admin/projects/project/odd/stages/s1/": "\ufffd",
+        "/admin/jobs/job/odd/change/": "$binary",
+    }
+    for url, shown in pages.items():
+        response = admin.get(url)
+        assert response.status_code == 200, url
+        assert shown in response.content.decode(), url
