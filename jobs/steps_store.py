@@ -6,7 +6,6 @@ use both).
 """
 
 import gzip
-import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -23,7 +22,7 @@ from django.conf import settings
 from core.dynamo.errors import error_code
 from core.errors import ConditionFailed, InvalidInput
 from core.storage import PrivateS3Storage, s3_errors, s3_storage
-from core.stored_json import TooManyItems, read_json_bounded
+from core.stored_json import TooManyItems, read_json_bounded, write_json
 
 KEY_PREFIX = "jobs/"
 KEY_SUFFIX = "/execution_steps.json"
@@ -137,7 +136,7 @@ def key_names(value: Any) -> set[str]:
 
 def encode_steps(steps: list) -> bytes:
     try:
-        return json.dumps(steps, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        return write_json(steps, separators=(",", ":")).encode("utf-8")  # Decimals exact
     except (TypeError, ValueError) as err:
         raise InvalidInput(f"execution_steps cannot be written as JSON: {err}.") from err
 

@@ -75,9 +75,9 @@ def accept_numbers_longer_only_by_zeros() -> None:
 
 
 def from_dynamodb(value: Any) -> Any:
-    """JSON-ready values from a read item: Decimal -> int or float, sets -> sorted lists, Binary -> bytes."""
+    """JSON-ready values from a read item: Decimal -> int, or kept exact, sets -> sorted lists, Binary -> bytes."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, dict):
         return {key: from_dynamodb(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -354,3 +354,14 @@ def test_an_orphan_younger_than_the_grace_age_is_kept_even_when_the_finding_says
     outcome = stale_key_repair(finding=replace(finding, object=None), user=superuser, min_orphan_age=3600)
     assert outcome.status == SKIPPED and "younger than the grace age" in outcome.message
     assert steps_key("fresh") in world.objects()
+
+
+def test_an_oversize_offload_keeps_the_steps_numbers_exact(world, superuser):
+    from decimal import Decimal
+
+    steps = [{"step_order": n, "cost": Decimal("0.12345678901234567890123"), "output": "x" * 8000} for n in range(40)]
+    world.job("exact", execution_steps=steps)
+    finding = next(f for f in stale_keys_scan(kinds=[OVERSIZE_INLINE]).findings if f.job_id == "exact")
+    assert repair(finding, superuser).status == REPAIRED
+    stored = json.loads(world.objects()[steps_key("exact")], parse_float=Decimal)
+    assert stored[0]["cost"] == Decimal("0.12345678901234567890123")
