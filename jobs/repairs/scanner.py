@@ -127,8 +127,8 @@ def stale_keys_scan(
         objects_listed = len(objects)
         named = frozenset().union(*(key_names(record.item[STEPS_KEY]) for record in keyed))
         scan = replace(scan, objects=objects, named=named, now=datetime.now(UTC))
-        findings += _detect(KEYED, keyed, scan)
-        findings += _detect(OBJECTS, objects.values(), scan)
+        findings += detect(KEYED, keyed, scan)
+        findings += detect(OBJECTS, objects.values(), scan)
     if INLINE in sources:
         before = progress.items
         read = partial(_oversize, scan=scan, progress=progress)
@@ -137,7 +137,7 @@ def stale_keys_scan(
     elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
         record = gateway_factory().get(job_id)
         if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
-            findings += _detect(INLINE, [record], scan)
+            findings += detect(INLINE, [record], scan)
     inline_kinds = {name for name, kind in KINDS_BY_NAME.items() if kind.source == INLINE}
     wanted = sorted(
         (finding for finding in findings if finding.kind in kinds or finding.kind in inline_kinds),
@@ -176,13 +176,14 @@ def _oversize(
     found = []
     for page in gateway.scan_inline(segment=segment, total_segments=total):
         # Only the findings are kept: whole items are dropped page by page.
-        oversize = _detect(INLINE, page.records, scan)
+        oversize = detect(INLINE, page.records, scan)
         progress.add(items=page.scanned, findings=len(oversize))
         found += oversize
     return found
 
 
-def _detect(source: str, subjects: Iterable, scan: ScanContext) -> list[Finding]:
-    """Every finding that the kinds reading `source` detect in `subjects`."""
+def detect(source: str, subjects: Iterable, scan: ScanContext) -> list[Finding]:
+    """Every finding that the kinds reading `source` detect in `subjects` (a live read's, or a
+    batch of a recorded scan's, whose `scan` context holds just what that batch needs)."""
     detectors = [kind for kind in KINDS_BY_NAME.values() if kind.source == source]
     return [finding for subject in subjects for kind in detectors if (finding := kind.detect(subject, scan))]
