@@ -281,3 +281,34 @@ def test_findings_are_made_in_batches_that_hold_no_more_than_the_batch_size(aws,
     # lonely), and each batch of objects those of its keys some job names (in-a-list too).
     assert sum(len(c.objects) for c in keyed) == 5 + 3
     assert sum(len(c.named) for c in listed) == 5 + 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_findings_left_midway_by_a_dead_worker_are_made_again_once_not_twice(aws, settings):
+    settings.REPAIR_SCAN_BATCH = 3
+    world = World()
+    world.plant_each_kind()
+    for number in range(6):
+        world.job(f"dangling-{number}", execution_steps_s3_key=steps_key(f"dangling-{number}"))
+    live = stale_keys_scan(kinds=KINDS)
+    scan = scan_create(origin="api", segments=1)
+    segment = scan.segment_set.get()
+
+    class Killed(BaseException):
+        """Stands for SIGKILL, once some findings are written."""
+
+    def die_once_findings_are_written(subjects, context):
+        if ScanFinding.objects.filter(scan=scan).exists():
+            raise Killed
+
+    with pytest.raises(Killed):
+        segment_run(segment.pk, segment.owner, on_batch=die_once_findings_are_written)
+    Scan.objects.filter(pk=scan.pk).update(listing_lease_until=timezone.now())  # the lease expires
+    assert scans_reclaim() == 1
+    with watch_calls() as calls:
+        run_worker_until_idle()
+    assert calls == []  # the listing was done: only the findings are made again
+
+    scan.refresh_from_db()
+    assert scan.status == Scan.DONE and scan.findings_count == len(live.findings)
+    assert [f.as_json() for f in scan_findings(scan)] == [f.as_json() for f in live.findings]
