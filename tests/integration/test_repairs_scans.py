@@ -30,6 +30,11 @@ from tests.integration.test_repairs_scan import World, make_steps
 pytestmark = [pytest.mark.shared_db]
 
 
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing of the run's code runs after it (a BaseException, which the
+    run's error handling does not catch)."""
+
+
 def scan_now(**options) -> Scan:
     """A scan recorded in this process, as `repair_stale_keys` makes one."""
     return scan_run_here(scan_create(origin="command", segments=options.pop("segments", 1), **options))
@@ -98,9 +103,6 @@ def test_a_segment_whose_worker_died_is_resumed_from_its_recorded_key_not_restar
     whole = scan_now()  # the same table read without interruption: the reference
     scan = scan_create(origin="api", segments=1)
     segment = scan.segment_set.get()
-
-    class Killed(BaseException):
-        """Stands for SIGKILL: nothing of the segment's code runs after it."""
 
     pages = []
 
@@ -209,9 +211,6 @@ def test_a_listing_whose_worker_died_is_resumed_after_its_last_recorded_key(aws)
     scan = scan_create(origin="api", segments=1)
     segment = scan.segment_set.get()
 
-    class Killed(BaseException):
-        """Stands for SIGKILL: nothing of the listing's code runs after it."""
-
     def die_after_one_page(page):
         raise Killed
 
@@ -293,9 +292,6 @@ def test_findings_left_midway_by_a_dead_worker_are_made_again_once_not_twice(aws
     live = stale_keys_scan(kinds=KINDS)
     scan = scan_create(origin="api", segments=1)
     segment = scan.segment_set.get()
-
-    class Killed(BaseException):
-        """Stands for SIGKILL, once some findings are written."""
 
     def die_once_findings_are_written(subjects, context):
         if ScanFinding.objects.filter(scan=scan).exists():
