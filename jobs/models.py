@@ -196,7 +196,9 @@ class ScanFinding(models.Model):
 
     class Meta:
         ordering = ["scan", "order"]
-        indexes = [models.Index(fields=["scan", "order"]), models.Index(fields=["scan", "kind", "order"])]
+        # Not indexed on `order`: it holds a job id and a key as upstream wrote them, longer than
+        # a PostgreSQL btree row may be; one scan's findings are sorted when read.
+        indexes = [models.Index(fields=["scan", "kind"])]
 
     def __str__(self):
         return f"Scan {self.scan_id} finding {self.pk} ({self.kind})"

@@ -104,7 +104,7 @@ def stale_keys_scan(
         raise InvalidInput("The minimum orphan age cannot be negative.")
     progress = progress or ScanProgress()
     store = store or ExecutionStepsStore()
-    sources = {KINDS_BY_NAME[kind].source for kind in kinds}
+    sources = sources_of(kinds)
     findings: list[Finding] = []
     table_scans: dict[str, int] = {}
     objects_listed = 0
@@ -150,6 +150,11 @@ def stale_keys_scan(
         objects_listed=objects_listed,
         seconds=time.monotonic() - progress.started,
     )
+
+
+def sources_of(kinds: Collection[str]) -> set[str]:
+    """What a scan for `kinds` reads: KEYED (items with a key), OBJECTS (the listing), INLINE."""
+    return {KINDS_BY_NAME[kind].source for kind in kinds}
 
 
 def _in_segments(segments: int, read: Callable, gateway_factory: Callable[[], JobGateway]) -> list[list]:

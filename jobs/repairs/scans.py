@@ -41,8 +41,8 @@ from jobs.models import ListedObject, Scan, ScanFinding, ScanNamedKey, ScannedIt
 from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, ObjectPage, key_names, listable_key
 
 from .findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE, Finding
-from .kinds import INLINE, KEYED, KINDS, KINDS_BY_NAME, OBJECTS, ScanContext
-from .scanner import MAX_SEGMENTS, detect
+from .kinds import INLINE, KEYED, KINDS, OBJECTS, ScanContext
+from .scanner import MAX_SEGMENTS, detect, sources_of
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +292,7 @@ def listing_run(
         return
     try:
         with _heartbeat(lambda: _renew_listing(scan_id, owner)):
-            if _sources(scan) & {KEYED, OBJECTS} and not scan.listing_done:
+            if sources_of(scan.kinds) & {KEYED, OBJECTS} and not scan.listing_done:
                 _list_objects(scan, owner, on_page)
             findings_count = _make_findings(scan, owner, on_batch)
         with _recording, transaction.atomic():
@@ -351,7 +351,7 @@ def _make_findings(scan: Scan, owner: str, on_batch) -> int:
         min_orphan_age=scan.min_orphan_age,
         margin=settings.EXECUTION_STEPS_OFFLOAD_BYTES,
     )
-    sources = _sources(scan)
+    sources = sources_of(scan.kinds)
     batches = []
     if sources & {KEYED, OBJECTS}:
         batches += [_keyed_batches(scan, context), _object_batches(scan, context)]
@@ -409,10 +409,6 @@ def _hold_listing(scan_id: int, owner: str) -> None:
     """Renew the listing's lease, or raise LeaseLost when another run owns it now."""
     if not _renew_listing(scan_id, owner):
         raise LeaseLost
-
-
-def _sources(scan: Scan) -> set[str]:
-    return {KINDS_BY_NAME[kind].source for kind in scan.kinds}
 
 
 def _fail(scan_id: int, err: Exception) -> None:

@@ -2,6 +2,7 @@
 default, one read of the table, resumption from the recorded key after a lost worker, the task
 engine's worker running them, and the schedule."""
 
+import hashlib
 import time
 
 import pytest
@@ -253,7 +254,19 @@ def test_findings_are_made_in_batches_that_hold_no_more_than_the_batch_size(aws,
     world.put(steps_key("in-a-list"), make_steps(1))
     world.job("names-a-list", execution_steps_s3_key=["x", steps_key("in-a-list")])
     # Ids whose order SQL text collations get wrong: NUL, prefixes, characters past the BMP.
-    odd = {"a": "b", "a\x00": "a", "a\x00b": "", "ab": "a", "é": "z", "😀": "z", "\uffff": "z", "Z": "z"}
+    # A key far longer than an index row may be, even compressed.
+    long_key = "".join(hashlib.sha256(bytes([n])).hexdigest() for n in range(200))
+    odd = {
+        "a": "b",
+        "a\x00": "a",
+        "a\x00b": "",
+        "ab": "a",
+        "é": "z",
+        "😀": "z",
+        "\uffff": "z",
+        "Z": "z",
+        "long": long_key,
+    }
     for job_id, key in odd.items():
         world.job(job_id, execution_steps_s3_key=key)
     live = stale_keys_scan(kinds=KINDS)
@@ -267,7 +280,7 @@ def test_findings_are_made_in_batches_that_hold_no_more_than_the_batch_size(aws,
     recorded = [f.as_json() for f in scan_findings(scan)]
     assert recorded == [f.as_json() for f in live.findings]
     assert [f["job_id"] for f in recorded if f["kind"] == "foreign_key"] == [
-        "Z", "a", "a\x00", "ab", "names-a-list", "names-lonely", "é", "\uffff", "😀"
+        "Z", "a", "a\x00", "ab", "long", "names-a-list", "names-lonely", "é", "\uffff", "😀"
     ]  # fmt: skip
     orphans = {f["s3_key"] for f in recorded if f["kind"] == "orphan_object"}
     assert orphans == {steps_key(f"orphan-{number}") for number in range(5)} | {steps_key("orphan")}
