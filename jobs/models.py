@@ -47,6 +47,9 @@ class ObjectKeyField(models.BinaryField):
     def get_prep_value(self, value):
         return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
 
+    def value_to_string(self, obj):
+        return self.value_from_object(obj)  # the key itself (dumpdata), not BinaryField's base64
+
 
 class Scan(models.Model):
     """One stale-key scan of the Jobs table and the bucket: the record the repairs page and

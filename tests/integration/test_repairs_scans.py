@@ -6,6 +6,7 @@ import hashlib
 import time
 
 import pytest
+from django.core import serializers
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -321,3 +322,16 @@ def test_findings_left_midway_by_a_dead_worker_are_made_again_once_not_twice(aws
     scan.refresh_from_db()
     assert scan.status == Scan.DONE and scan.findings_count == len(live.findings)
     assert [f.as_json() for f in scan_findings(scan)] == [f.as_json() for f in live.findings]
+
+
+@pytest.mark.django_db
+def test_object_keys_are_kept_exactly_and_dumped_as_text():
+    key = "jobs/a\x00\ud800é😀/execution_steps.json"
+    scan = scan_create(origin="api", segments=1)
+    Scan.objects.filter(pk=scan.pk).update(listing_last_key=key)
+    ListedObject.objects.create(scan=scan, key=key, size=1)
+    assert Scan.objects.get(pk=scan.pk).listing_last_key == key
+    assert ListedObject.objects.filter(scan=scan, key=key).get().stored_object().key == key
+    dumped = serializers.serialize("json", [Scan.objects.get(pk=scan.pk)])
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert loaded.object.listing_last_key == key
