@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 from core.dynamo.item_size import item_size
@@ -376,7 +376,7 @@ def _make_findings(scan: Scan, owner: str, on_batch) -> int:
 
 def _keyed_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, list, ScanContext]]:
     """Items with a key, each batch with the listed objects its string keys name."""
-    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.KEYED)):
+    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.KEYED), text="item"):
         records = [JobRecord(item_from_stored_text(row.item)) for row in rows]
         keys = [key for record in records if isinstance(key := record.item[STEPS_KEY], str) and listable_key(key)]
         listed = ListedObject.objects.filter(scan=scan, key__in=keys) if keys else []
@@ -392,17 +392,38 @@ def _object_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, lis
 
 def _inline_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, list, ScanContext]]:
     """Items over the offload margin without a key."""
-    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.INLINE)):
+    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.INLINE), text="item"):
         yield INLINE, [JobRecord(item_from_stored_text(row.item)) for row in rows], context
 
 
-def _batches(rows: QuerySet) -> Iterator[list]:
-    """`rows` by primary key, `REPAIR_SCAN_BATCH` at a time: each batch one query from where the
-    one before ended, so no more than a batch is ever loaded."""
+def _batches(rows: QuerySet, *, text: str | None = None) -> Iterator[list]:
+    """`rows` by primary key, `REPAIR_SCAN_BATCH` at a time, each batch from where the one before
+    ended, so no more than a batch is ever loaded. With `text` (a column of stored items, which may
+    be 400 KB each), a batch also stops before its `text` exceeds `REPAIR_SCAN_BATCH_BYTES` (a
+    first query reads the lengths only); it holds at least one row."""
     last = 0
-    while batch := list(rows.filter(pk__gt=last).order_by("pk")[: settings.REPAIR_SCAN_BATCH]):
+    while True:
+        following = rows.filter(pk__gt=last).order_by("pk")
+        if text is None:
+            batch = list(following[: settings.REPAIR_SCAN_BATCH])
+        else:
+            lengths = following.values_list("pk", Length(text))[: settings.REPAIR_SCAN_BATCH]
+            batch = list(rows.filter(pk__in=_within_bytes(lengths)).order_by("pk"))
+        if not batch:
+            return
         yield batch
         last = batch[-1].pk
+
+
+def _within_bytes(lengths) -> list[int]:
+    """The first of (pk, length) whose lengths add up to REPAIR_SCAN_BATCH_BYTES (at least one)."""
+    kept, total = [], 0
+    for pk, length in lengths:
+        total += length
+        if kept and total > settings.REPAIR_SCAN_BATCH_BYTES:
+            break
+        kept.append(pk)
+    return kept
 
 
 def _hold_listing(scan_id: int, owner: str) -> None:

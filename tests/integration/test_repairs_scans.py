@@ -335,3 +335,25 @@ def test_object_keys_are_kept_exactly_and_dumped_as_text():
     dumped = serializers.serialize("json", [Scan.objects.get(pk=scan.pk)])
     (loaded,) = serializers.deserialize("json", dumped)
     assert loaded.object.listing_last_key == key
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batches_of_recorded_items_stop_at_the_byte_bound(aws, settings):
+    settings.REPAIR_SCAN_BATCH_BYTES = 500_000  # more than one oversize item (about 330 KB), not two
+    world = World()
+    world.plant_each_kind()
+    for number in range(3):
+        world.job(f"oversize-{number}", execution_steps=make_steps(40, output="x" * 8000))
+    live = stale_keys_scan(kinds=KINDS)
+    scan = scan_create(origin="api", segments=1)
+    segment = scan.segment_set.get()
+    batches = []
+    segment_run(segment.pk, segment.owner, on_batch=lambda subjects, context: batches.append(subjects))
+
+    scan.refresh_from_db()
+    assert [f.as_json() for f in scan_findings(scan)] == [f.as_json() for f in live.findings]
+    records = [subjects for subjects in batches if isinstance(subjects[0], JobRecord)]
+    inline = [subjects for subjects in records if STEPS_KEY not in subjects[0].item]
+    keyed = [subjects for subjects in records if STEPS_KEY in subjects[0].item]
+    assert [len(subjects) for subjects in inline] == [1, 1, 1, 1]  # one oversize item per batch
+    assert [len(subjects) for subjects in keyed] == [3]  # small items share a batch
