@@ -256,3 +256,4 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 REPAIR_SCAN_SEGMENTS = env.integer("REPAIR_SCAN_SEGMENTS", 4, minimum=1)
 REPAIR_SCAN_LEASE_SECONDS = env.number("REPAIR_SCAN_LEASE_SECONDS", 60)
 REPAIR_SCAN_SCHEDULE_SECONDS = env.number("REPAIR_SCAN_SCHEDULE_SECONDS", 0)  # 0: no scheduled scans
+REPAIR_SCANS_KEPT = env.integer("REPAIR_SCANS_KEPT", 50, minimum=1)  # finished scans kept with their findings
