@@ -1,5 +1,6 @@
-"""The benchmark's own world: a moto server on a free loopback port, a scratch SQLite database,
-and the environment (DEBUG off) that this process and its child processes read their settings from."""
+"""The benchmark's own world: a moto server on a free loopback port (and, for big tables, dynalite
+as the DynamoDB endpoint), a scratch SQLite database, and the environment (DEBUG off) that this
+process and its child processes read their settings from."""
 
 import os
 import secrets
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from scripts.run_local import EMULATOR_HOST, start_emulator
 
+from .dynalite import start_dynalite
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,12 +26,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def bench_world() -> Iterator[str]:
-    """Start the emulator and set the environment; yield the emulator's URL; stop and clean up."""
+def bench_world(*, dynalite: bool = False) -> Iterator[str]:
+    """Start the emulator and set the environment; yield the emulator's URL; stop and clean up.
+    With `dynalite`, DynamoDB is dynalite's and S3 is moto's."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    emulator, endpoint = start_emulator(free_port())
+    emulators = []
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
+    if dynalite:
+        process, dynamodb_endpoint = start_dynalite(EMULATOR_HOST, free_port())
+        emulators.append(process)
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
+    emulator, endpoint = start_emulator(free_port())
+    emulators.append(emulator)
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "bench.settings",
@@ -51,10 +61,11 @@ def bench_world() -> Iterator[str]:
     try:
         yield endpoint
     finally:
-        emulator.terminate()
-        try:
-            emulator.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
-            emulator.wait()
+        for process in emulators:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -97,7 +97,7 @@ def render(results: Results) -> str:
         _scan(results),
         _offload(results),
         _memory(results),
-        _filter_pages(results),
+        filter_pages_section(results.filter_pages, heading="## 6. Filtered pages of a rare status"),
         _reproducing(results),
     ]
     return "\n\n".join(sections) + "\n"
@@ -403,7 +403,7 @@ def _scan(results: Results) -> str:
     return "".join(parts)
 
 
-def _filter_pages(results: Results) -> str:
+def filter_pages_section(walks: list[FilterWalk], *, heading: str) -> str:
     rows = [
         [
             walk.surface,
@@ -417,10 +417,10 @@ def _filter_pages(results: Results) -> str:
             f"{walk.one_request_pages:,}",
             verdict(max(walk.requests) <= settings.LIST_MAX_REQUESTS and sum(walk.results) == walk.matches),
         ]
-        for walk in results.filter_pages
+        for walk in walks
     ]
     return (
-        "## 6. Filtered pages of a rare status\n\n"
+        f"{heading}\n\n"
         f"{RARE_SHARE:.0%} of the jobs (every 100th by id) were given the status `{RARE_STATUS}`, which no other "
         "job has; the listing was then followed from its first page to its last. A filtered page reads DynamoDB's "
         f"full 1 MB pages until it holds {LIMIT} matches, the table ends or it has made `LIST_MAX_REQUESTS` "

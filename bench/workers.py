@@ -1,16 +1,18 @@
 """`python -m bench.workers`: background scans of a big Jobs table on `run_worker` processes.
 
-Runs on its own (`make bench-scans`, `--jobs N` for the scale), in the benchmark's world (a moto
-server on a free port, a scratch SQLite database, DEBUG off), and writes docs/BENCHMARKS_SCANS.md:
+The second part of `make bench` (`--jobs N` for the scale), in the benchmark's world with dynalite
+as DynamoDB (moto's Scan re-reads the whole table for every page: hours at this size) and moto as
+S3, a scratch SQLite database and DEBUG off. Writes docs/BENCHMARKS_SCANS.md:
 
 - a Jobs table of `--jobs` items (1% offloaded, some stale keys of each kind), loaded by batch puts;
 - one scan of every kind in `--segments` segments, on 1, 2 and 4 worker processes: time,
-  items/s, Scan requests, bytes read and findings;
+  items/s, Scan requests, bytes read, read units and findings;
 - the same scan with a worker killed (SIGKILL) mid-segment and a new one started: whether the
   scan completes and reads exactly the requests and items of an uninterrupted scan;
-- the repairs page and `GET /api/repairs/`: AWS requests per view at 1% of the table and at all of it.
+- the repairs page and `GET /api/repairs/`: AWS requests per view at 1% of the table and at all of it;
+- requests per filtered page when 1% of the jobs hold the status asked for, at the full table.
 
-Times are the emulator's and this machine's; requests, items and bytes carry over to DynamoDB.
+Times are the emulators' and this machine's; requests, items, bytes and read units carry over to DynamoDB.
 """
 
 import argparse
@@ -38,6 +40,7 @@ class ScanFigures:
     items: int
     requests: int
     bytes_read: int
+    read_units: float | None
     findings: int
     resumed: int = 0
 
@@ -69,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     options = parse_args(argv)
     started = time.monotonic()
-    with bench_world():
+    with bench_world(dynalite=True):
         import django
 
         django.setup()
@@ -78,8 +81,6 @@ def main(argv: list[str] | None = None) -> None:
         call_command("migrate", verbosity=0, interactive=False)
         call_command("bootstrap_aws", stdout=io.StringIO())
         os.environ["REPAIR_SCAN_LEASE_SECONDS"] = "5"  # a killed worker's segment is reclaimed quickly
-        # moto walks the table from its start for every page (quadratic in pages): slow pages, not lost ones.
-        os.environ["AWS_READ_TIMEOUT"] = "600"
         figures = measure(options)
     text = render(options, *figures, seconds=time.monotonic() - started)
     options.output.parent.mkdir(parents=True, exist_ok=True)
@@ -89,15 +90,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def measure(options: argparse.Namespace):
+    from django.test import Client
+
+    from . import filter_pages
     from .subjects import bench_user
 
     token = bench_user()
+    admin = Client()
+    admin.force_login(token.user)
+    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     rng = random.Random(options.seed)
     first = max(options.jobs // 100, 1)
     print(f"[bench] loading {first:,} jobs…", flush=True)
     load_jobs(rng, 0, first)
     scan_with_workers(1, options.segments, "warm-up")
-    views = [measure_views(token, first)]
+    views = [measure_views(admin, api, first)]
     print(f"[bench] loading {options.jobs - first:,} more jobs…", flush=True)
     load_jobs(rng, first, options.jobs)
     scans = []
@@ -106,16 +113,18 @@ def measure(options: argparse.Namespace):
         scans.append(scan_with_workers(workers, options.segments, f"{workers} worker{'s' * (workers > 1)}"))
     print("[bench] scan with a worker killed mid-segment…", flush=True)
     scans.append(scan_with_a_killed_worker(options.segments))
-    views.append(measure_views(token, options.jobs))
-    return scans, views
+    views.append(measure_views(admin, api, options.jobs))
+    print("[bench] filtered pages of a rare status…", flush=True)
+    walks = filter_pages.measure(api=api, admin=admin)
+    return scans, views, walks
 
 
 # ---- the table ----
 
 
 def load_jobs(rng: random.Random, start: int, stop: int) -> None:
-    """Jobs of about 250 bytes with two inline steps (small items: fewer of moto's slow pages); every
-    100th offloaded, one in 1,000 with both, a dangling key or an orphan object."""
+    """Jobs of about 900 bytes with six inline steps; every 100th offloaded, one in 1,000 with both,
+    a dangling key or an orphan object."""
     from django.conf import settings
 
     from core.dynamo.connection import dynamodb_table
@@ -193,6 +202,7 @@ def figures_of(scan, label: str, workers: int) -> ScanFigures:
         items=scan.items_scanned,
         requests=scan.requests,
         bytes_read=scan.bytes_read,
+        read_units=scan.capacity_units,
         findings=scan.findings_count or 0,
         resumed=scan_progress(scan)["resumed"],
     )
@@ -250,14 +260,9 @@ def _worker_running(segment) -> subprocess.Popen:
 # ---- the page and the API ----
 
 
-def measure_views(token, table_items: int) -> ViewFigures:
-    from django.test import Client
-
+def measure_views(admin, api, table_items: int) -> ViewFigures:
     from core.dynamo.connection import watch_calls
 
-    admin = Client()
-    admin.force_login(token.user)
-    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     figures = {}
     for name, client, url in (("admin", admin, "/admin/jobs/stalekeyrepair/"), ("api", api, "/api/repairs/")):
         client.get(url)  # warm
@@ -273,8 +278,9 @@ def measure_views(token, table_items: int) -> ViewFigures:
 # ---- the report ----
 
 
-def render(options, scans: list[ScanFigures], views: list[ViewFigures], *, seconds: float) -> str:
-    from .report import machine, table
+def render(options, scans: list[ScanFigures], views: list[ViewFigures], walks, *, seconds: float) -> str:
+    from .dynalite import dynalite_version
+    from .report import filter_pages_section, machine, table
 
     uninterrupted = next(scan for scan in scans if scan.workers == 2 and not scan.resumed)
     killed = scans[-1]
@@ -283,12 +289,24 @@ def render(options, scans: list[ScanFigures], views: list[ViewFigures], *, secon
         "",
         f"`python -m bench.workers --jobs {options.jobs} --segments {options.segments}` "
         f"({seconds / 60:.0f} min). Machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()) + ".",
-        "Times are moto's server on this machine; requests, items and bytes carry over to DynamoDB.",
+        f"DynamoDB is dynalite {dynalite_version()}'s and S3 moto's, in memory on this machine: the times are "
+        "theirs; requests, items, "
+        "bytes and read units (as dynalite reports them, by DynamoDB's rule) carry over to DynamoDB.",
         "",
         f"## One scan of every kind, {options.segments} segments, on worker processes",
         "",
         table(
-            ["run", "seconds", "items", "items/s", "Scan requests", "bytes read", "findings", "segments resumed"],
+            [
+                "run",
+                "seconds",
+                "items",
+                "items/s",
+                "Scan requests",
+                "bytes read",
+                "read units",
+                "findings",
+                "segments resumed",
+            ],
             [
                 [
                     scan.label,
@@ -297,6 +315,7 @@ def render(options, scans: list[ScanFigures], views: list[ViewFigures], *, secon
                     f"{scan.items_per_second:,.0f}",
                     f"{scan.requests:,}",
                     f"{scan.bytes_read / 1e6:,.1f} MB",
+                    "not reported" if scan.read_units is None else f"{scan.read_units:,.0f}",
                     f"{scan.findings:,}",
                     scan.resumed,
                 ]
@@ -328,6 +347,8 @@ def render(options, scans: list[ScanFigures], views: list[ViewFigures], *, secon
                 for view in views
             ],
         ),
+        "",
+        filter_pages_section(walks, heading="## Filtered pages of a rare status, at the full table"),
         "",
     ]
     return "\n".join(lines)

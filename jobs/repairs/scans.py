@@ -84,7 +84,8 @@ def scan_create(
             schedule_slot=schedule_slot,
         )
         ScanSegment.objects.bulk_create(
-            ScanSegment(scan=scan, number=number, owner=_token()) for number in range(segments)
+            ScanSegment(scan=scan, number=number, owner=_token(), lease_until=_lease_end())
+            for number in range(segments)
         )
     return scan
 
@@ -439,23 +440,43 @@ def _fail(scan_id: int, err: Exception) -> None:
     )
 
 
-# ---- recovery and schedule (each worker runs these periodically: see run_worker) ----
+# ---- recovery, pruning and schedule (each worker runs these periodically: see run_worker) ----
+
+MAX_SEGMENT_RUNS = 5  # a segment whose worker died this many times is given up, with its scan
+
+
+class WorkerLost(Exception):
+    """Recorded on the task row of a worker that stopped mid-task (its lease expired)."""
 
 
 def scans_reclaim() -> int:
     """Hand each segment or listing whose lease expired (its worker died or hangs) to a new task,
-    which resumes it. Conditional on the expired owner, so concurrent reclaimers hand it once."""
+    which resumes it, and mark the dead worker's task row failed. A segment not claimed within a
+    lease of its creation (a command stopped before it started its threads, or a task lost) is
+    handed over too. Conditional on the expired owner, so concurrent reclaimers hand each one once."""
     from .tasks import scan_listing_task, scan_segment_task
 
     now = timezone.now()
     handed = 0
     expired = ScanSegment.objects.filter(status=ScanSegment.RUNNING, lease_until__lt=now, scan__status=Scan.RUNNING)
-    for segment in expired:
+    # A new segment has one lease to be claimed; one handed over here waits for its task (no lease).
+    never_started = ScanSegment.objects.filter(
+        status=ScanSegment.PENDING, lease_until__lt=now, scan__status__in=(Scan.QUEUED, Scan.RUNNING)
+    )
+    for segment in [*expired, *never_started]:
+        if segment.runs >= MAX_SEGMENT_RUNS:
+            _fail(
+                segment.scan_id,
+                WorkerLost(f"Segment {segment.number} lost its worker {segment.runs} times; the scan was given up."),
+            )
+            continue
         token = _token()
         with transaction.atomic():
-            if ScanSegment.objects.filter(pk=segment.pk, owner=segment.owner, status=ScanSegment.RUNNING).update(
+            live = ScanSegment.objects.filter(scan__status__in=(Scan.QUEUED, Scan.RUNNING))
+            if live.filter(pk=segment.pk, owner=segment.owner, status=segment.status).update(
                 status=ScanSegment.PENDING, owner=token, lease_until=None
             ):
+                _abandon_task_rows(scan_segment_task, [segment.pk, segment.owner])
                 scan_segment_task.enqueue(segment.pk, token)
                 handed += 1
     for scan in Scan.objects.filter(status=Scan.RUNNING, listing_lease_until__lt=now).exclude(listing_owner=""):
@@ -464,9 +485,45 @@ def scans_reclaim() -> int:
             if Scan.objects.filter(pk=scan.pk, listing_owner=scan.listing_owner).update(
                 listing_owner=token, listing_lease_until=_lease_end()
             ):
+                # The listing ran in the task of the last segment to finish, or in a listing task.
+                done = scan.segment_set.filter(status=ScanSegment.DONE)
+                for segment in done.values_list("pk", "owner"):
+                    _abandon_task_rows(scan_segment_task, list(segment))
+                _abandon_task_rows(scan_listing_task, [scan.pk, scan.listing_owner])
                 scan_listing_task.enqueue(scan.pk, token)
                 handed += 1
     return handed
+
+
+def _abandon_task_rows(task, args: list) -> None:
+    """Mark failed the task engine's RUNNING rows of `task` called with `args`: their worker stopped
+    without finishing them (a row of a worker that is only slow is set again when it finishes)."""
+    from django_tasks_db.models import DBTaskResult
+
+    for row in DBTaskResult.objects.running().filter(task_path=task.module_path):
+        if row.args_kwargs.get("args") == args:
+            row.set_failed(WorkerLost("The worker stopped before the task finished; another worker resumed it."))
+
+
+def scans_prune() -> int:
+    """Delete finished scans past the newest `REPAIR_SCANS_KEPT` (with their segments, records and
+    findings; never the latest completed one), and the task rows that finished before the oldest
+    scan kept was started. Returns the number of scans deleted."""
+    finished = Scan.objects.filter(status__in=(Scan.DONE, Scan.FAILED)).order_by("-created_at", "-pk")
+    kept = list(finished.values_list("pk", "created_at")[: settings.REPAIR_SCANS_KEPT])
+    if len(kept) < settings.REPAIR_SCANS_KEPT:
+        return 0
+    latest = scan_latest_done()
+    old = finished.filter(created_at__lte=kept[-1][1]).exclude(pk__in=[pk for pk, _ in kept])
+    if latest is not None:
+        old = old.exclude(pk=latest.pk)
+    deleted = old.count()
+    if deleted:
+        old.delete()
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.finished().filter(finished_at__lt=kept[-1][1]).delete()
+    return deleted
 
 
 def scans_schedule() -> Scan | None:

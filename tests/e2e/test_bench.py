@@ -37,19 +37,25 @@ def rows(section: str) -> list[list[str]]:
     return [row for row in cells if row not in cells[:1]] if cells else []
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory) -> str:
-    output = tmp_path_factory.mktemp("bench") / "BENCHMARKS.md"
-    options = ["--scale", "0.02", "--runs", "2", "--samples", "5", "--scan-runs", "2", "--memory-runs", "1"]
+def run_bench(module: str, *arguments: str) -> subprocess.CompletedProcess:
+    """`python -m module arguments` as `make bench` runs it (its own settings, not the tests')."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", *options, "--big-steps-mb", "0.5", "--output", str(output)],
+        [sys.executable, "-m", module, *arguments],
         cwd=ROOT,
         env={name: value for name, value in os.environ.items() if not name.startswith("DJANGO_")},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> str:
+    output = tmp_path_factory.mktemp("bench") / "BENCHMARKS.md"
+    options = ["--scale", "0.02", "--runs", "2", "--samples", "5", "--scan-runs", "2", "--memory-runs", "1"]
+    completed = run_bench("bench", *options, "--big-steps-mb", "0.5", "--output", str(output))
     text = output.read_text(encoding="utf-8")
     assert text in completed.stdout  # printed as written
     return text

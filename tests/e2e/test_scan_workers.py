@@ -149,3 +149,9 @@ def test_a_worker_killed_mid_segment_is_resumed_by_another_from_the_recorded_key
     assert done["requests"] == pages and done["items_scanned"] == ITEMS + 1
     findings = session.get(f"{base}/api/repairs/", timeout=30).json()["findings"]
     assert [(f["kind"], f["job_id"]) for f in findings] == [("dangling_key", "dangling")]
+    # The task engine's row of the killed worker's task says it failed; the resumed task succeeded.
+    with sqlite3.connect(database, timeout=10) as connection:
+        rows = connection.execute(
+            "SELECT status, exception_class_path FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at"
+        ).fetchall()
+    assert rows == [("FAILED", "jobs.repairs.scans.WorkerLost"), ("SUCCESSFUL", "")]

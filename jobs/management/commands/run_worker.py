@@ -3,7 +3,8 @@
 It is django-tasks-db's `db_worker` (which claims queued tasks from the database with
 SELECT ... FOR UPDATE SKIP LOCKED, or an exclusive transaction on SQLite), plus what a task
 engine does not do by itself: every few seconds, a thread hands segments whose worker died
-(an expired lease) to new tasks, and starts the scheduled scan when one is due."""
+(an expired lease) to new tasks, starts the scheduled scan when one is due, and deletes the scans
+past `REPAIR_SCANS_KEPT`."""
 
 import logging
 import threading
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.db import close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from jobs.repairs.scans import scans_reclaim, scans_schedule
+from jobs.repairs.scans import scans_prune, scans_reclaim, scans_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Command(DbWorkerCommand):
                     if handed:
                         logger.info("Handed %d expired scan segment(s) to new tasks.", handed)
                     scans_schedule()
+                    scans_prune()
                 except Exception:  # the worker goes on; the next round tries again
                     logger.exception("Scan maintenance failed.")
                 finally:
