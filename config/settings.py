@@ -256,4 +256,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 REPAIR_SCAN_SEGMENTS = env.integer("REPAIR_SCAN_SEGMENTS", 4, minimum=1)
 REPAIR_SCAN_LEASE_SECONDS = env.number("REPAIR_SCAN_LEASE_SECONDS", 60)
 REPAIR_SCAN_SCHEDULE_SECONDS = env.number("REPAIR_SCAN_SCHEDULE_SECONDS", 0)  # 0: no scheduled scans
+# What a scan's findings step holds at once: recorded rows, and bytes of their stored items.
+REPAIR_SCAN_BATCH = env.integer("REPAIR_SCAN_BATCH", 1000, minimum=1)
+REPAIR_SCAN_BATCH_BYTES = env.integer("REPAIR_SCAN_BATCH_BYTES", 16 * 1024 * 1024, minimum=1)
 REPAIR_SCANS_KEPT = env.integer("REPAIR_SCANS_KEPT", 50, minimum=1)  # finished scans kept with their findings

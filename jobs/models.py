@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from jobs.steps_store import StoredObject
+
 
 class Job(models.Model):
     """Stands for a Jobs item in the admin and in permissions; it has no table
@@ -31,6 +33,24 @@ class StaleKeyRepair(models.Model):
         return self.finding_id
 
 
+class ObjectKeyField(models.BinaryField):
+    """An S3 object key (or a key some job names) as UTF-8 bytes, lone surrogates kept
+    ("surrogatepass"): equal keys are equal bytes on every database, and PostgreSQL, which refuses
+    NUL in text, takes it."""
+
+    def to_python(self, value):
+        return value if isinstance(value, str) else bytes(value).decode("utf-8", "surrogatepass")
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else self.to_python(value)
+
+    def get_prep_value(self, value):
+        return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+    def value_to_string(self, obj):
+        return self.value_from_object(obj)  # the key itself (dumpdata), not BinaryField's base64
+
+
 class Scan(models.Model):
     """One stale-key scan of the Jobs table and the bucket: the record the repairs page and
     `GET /api/repairs/` show, so viewing findings costs no AWS request. Its table read is split
@@ -55,11 +75,16 @@ class Scan(models.Model):
     requests = models.BigIntegerField(default=0)
     capacity_units = models.FloatField(null=True, blank=True)  # only when DynamoDB reports it
     objects_listed = models.BigIntegerField(default=0)
+    list_requests = models.BigIntegerField(default=0)  # ListObjectsV2 requests of the listing
     findings_count = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     # The listing of jobs/ runs once every segment is done, under its own lease (see ScanSegment).
     listing_owner = models.CharField(max_length=32, blank=True)
     listing_lease_until = models.DateTimeField(null=True, blank=True)
+    # The listing records page by page (`ListedObject`): a run that takes it over lists on from
+    # the last key recorded (S3's StartAfter), and once it is done, only makes the findings.
+    listing_last_key = ObjectKeyField(null=True, blank=True)  # None: from the start
+    listing_done = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -121,24 +146,62 @@ class ScannedItem(models.Model):
     item = models.TextField()
 
     class Meta:
-        indexes = [models.Index(fields=["scan", "read"])]
+        indexes = [models.Index(fields=["scan", "read", "id"])]  # walked in batches by id
 
     def __str__(self):
         return f"Scan {self.scan_id} {self.read} item {self.pk}"
 
 
+class ScanNamedKey(models.Model):
+    """A key some job's key attribute names (`key_names()`, whatever its type), recorded with the
+    page of the segment that read the job; only keys that could be a listed object's (under
+    `jobs/`, within S3's key length) are kept. An object none of them names is an orphan."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    key = ObjectKeyField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scan", "key"])]
+
+    def __str__(self):
+        return f"Scan {self.scan_id} named key {self.key!r}"
+
+
+class ListedObject(models.Model):
+    """An object the scan's listing of `jobs/` gave, with what a finding needs of it."""
+
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="+")
+    key = ObjectKeyField()
+    size = models.BigIntegerField()
+    last_modified = models.DateTimeField(null=True)
+    etag = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["scan", "key"]), models.Index(fields=["scan", "id"])]
+
+    def __str__(self):
+        return f"Scan {self.scan_id} listed {self.key!r}"
+
+    def stored_object(self) -> StoredObject:
+        return StoredObject(key=self.key, size=self.size, last_modified=self.last_modified, etag=self.etag or None)
+
+
 class ScanFinding(models.Model):
     """One finding of a completed scan: `Finding.to_dict()` as ASCII JSON text (job ids and keys
-    are upstream's strings, which may hold NUL)."""
+    are upstream's strings, which may hold NUL). `order` is the scanner's order as bytes
+    (`Finding.order_bytes`): findings are written batch by batch, and compared bytewise it sorts
+    the same on every database, whatever its collation."""
 
     scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="finding_set")
-    position = models.PositiveIntegerField()  # the scanner's order
+    order = models.BinaryField()
     kind = models.CharField(max_length=32)
     data = models.TextField()
 
     class Meta:
-        ordering = ["scan", "position"]
-        indexes = [models.Index(fields=["scan", "kind", "position"])]
+        ordering = ["scan", "order"]
+        # Not indexed on `order`: it holds a job id and a key as upstream wrote them, longer than
+        # a PostgreSQL btree row may be; one scan's findings are sorted when read.
+        indexes = [models.Index(fields=["scan", "kind"])]
 
     def __str__(self):
-        return f"Scan {self.scan_id} finding {self.position} ({self.kind})"
+        return f"Scan {self.scan_id} finding {self.pk} ({self.kind})"

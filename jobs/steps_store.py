@@ -26,6 +26,7 @@ from core.stored_json import TooManyItems, read_json_bounded, write_json
 
 KEY_PREFIX = "jobs/"
 KEY_SUFFIX = "/execution_steps.json"
+MAX_KEY_BYTES = 1024  # S3's limit for an object key, in UTF-8
 # A job id becomes one S3 path segment: no "/", no "..", nothing that needs escaping.
 SAFE_JOB_ID = re.compile(r"(?!\.{1,2}\Z)[A-Za-z0-9._:@=+-]{1,255}")
 STEPS_KEY_PATTERN = re.compile(re.escape(KEY_PREFIX) + "([^/]+)" + re.escape(KEY_SUFFIX))
@@ -65,6 +66,14 @@ class StoredObject:
     def younger_than(self, seconds: int, now: datetime) -> bool:
         """True when modified less than `seconds` before `now`, or when its age is unknown."""
         return self.last_modified is None or (now - self.last_modified).total_seconds() < seconds
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """One ListObjectsV2 response: its objects, in key order, and whether more follow."""
+
+    objects: list[StoredObject]
+    more: bool
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,11 @@ def key_names(value: Any) -> set[str]:
     if isinstance(value, list | tuple | set | frozenset):
         return set().union(*(key_names(element) for element in value))
     return set()
+
+
+def listable_key(key: str) -> bool:
+    """Whether `key` could be an object of the listing of jobs/ (so a job naming it keeps it)."""
+    return key.startswith(KEY_PREFIX) and len(key.encode("utf-8", "surrogatepass")) <= MAX_KEY_BYTES
 
 
 def encode_steps(steps: list) -> bytes:
@@ -321,16 +335,26 @@ class ExecutionStepsStore:
             self.storage.s3_client().delete_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
 
     def list_objects(self, prefix: str = KEY_PREFIX) -> Iterator[StoredObject]:
+        for page in self.list_pages(prefix):
+            yield from page.objects
+
+    def list_pages(self, prefix: str = KEY_PREFIX, *, start_after: str | None = None) -> Iterator[ObjectPage]:
+        """The objects under `prefix` in key order, one ListObjectsV2 page (up to 1,000) at a time;
+        with `start_after`, only those after that key (a listing resumed where it stopped)."""
         paginator = self.storage.s3_client().get_paginator("list_objects_v2")
+        after = {"StartAfter": start_after} if start_after else {}
         with s3_errors(self.bucket):
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-                for entry in page.get("Contents", []):
-                    yield StoredObject(
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **after):
+                objects = [
+                    StoredObject(
                         key=entry["Key"],
                         size=entry["Size"],
                         last_modified=entry["LastModified"],
                         etag=entry.get("ETag"),
                     )
+                    for entry in page.get("Contents", [])
+                ]
+                yield ObjectPage(objects=objects, more=bool(page.get("IsTruncated")))
 
     @contextmanager
     def _conditional(self, key: str) -> Iterator[None]:

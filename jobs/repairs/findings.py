@@ -68,6 +68,16 @@ class Finding:
 
         return KINDS.index(self.kind), self.job_id, self.s3_key or ""
 
+    @property
+    def order_bytes(self) -> bytes:
+        """`sort_key` as bytes that compare, bytewise, as the tuple does. UTF-8 orders as code
+        points do (lone surrogates kept by "surrogatepass"); the job id's NULs are escaped (00 FF)
+        and it ends with 00 01, below any of its bytes, so a job id that is a prefix of another
+        sorts first whatever the keys after it."""
+        kind, job_id, s3_key = self.sort_key
+        escaped = job_id.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff")
+        return bytes([kind]) + escaped + b"\x00\x01" + s3_key.encode("utf-8", "surrogatepass")
+
     def as_json(self) -> dict[str, Any]:
         """The finding as `repair_stale_keys --json` and `GET /api/repairs/` print it."""
         return {"kind": self.kind, "job_id": self.job_id, "s3_key": self.s3_key, "detail": self.detail}

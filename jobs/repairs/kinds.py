@@ -57,6 +57,8 @@ INLINE = "inline"
 class ScanContext:
     """What every kind's `detect` may consult besides its subject."""
 
+    # A live scan gives the whole listing and every named key; a recorded scan, for each batch, the
+    # listed objects its items name and those of its objects' keys that some job names.
     objects: dict[str, StoredObject]  # the listing of jobs/, by key
     named: frozenset[str]  # every object key that some job's key attribute names, whatever its type
     now: datetime

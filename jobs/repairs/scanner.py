@@ -104,7 +104,7 @@ def stale_keys_scan(
         raise InvalidInput("The minimum orphan age cannot be negative.")
     progress = progress or ScanProgress()
     store = store or ExecutionStepsStore()
-    sources = {KINDS_BY_NAME[kind].source for kind in kinds}
+    sources = sources_of(kinds)
     findings: list[Finding] = []
     table_scans: dict[str, int] = {}
     objects_listed = 0
@@ -127,8 +127,8 @@ def stale_keys_scan(
         objects_listed = len(objects)
         named = frozenset().union(*(key_names(record.item[STEPS_KEY]) for record in keyed))
         scan = replace(scan, objects=objects, named=named, now=datetime.now(UTC))
-        findings += _detect(KEYED, keyed, scan)
-        findings += _detect(OBJECTS, objects.values(), scan)
+        findings += detect(KEYED, keyed, scan)
+        findings += detect(OBJECTS, objects.values(), scan)
     if INLINE in sources:
         before = progress.items
         read = partial(_oversize, scan=scan, progress=progress)
@@ -137,7 +137,7 @@ def stale_keys_scan(
     elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
         record = gateway_factory().get(job_id)
         if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
-            findings += _detect(INLINE, [record], scan)
+            findings += detect(INLINE, [record], scan)
     inline_kinds = {name for name, kind in KINDS_BY_NAME.items() if kind.source == INLINE}
     wanted = sorted(
         (finding for finding in findings if finding.kind in kinds or finding.kind in inline_kinds),
@@ -150,6 +150,11 @@ def stale_keys_scan(
         objects_listed=objects_listed,
         seconds=time.monotonic() - progress.started,
     )
+
+
+def sources_of(kinds: Collection[str]) -> set[str]:
+    """What a scan for `kinds` reads: KEYED (items with a key), OBJECTS (the listing), INLINE."""
+    return {KINDS_BY_NAME[kind].source for kind in kinds}
 
 
 def _in_segments(segments: int, read: Callable, gateway_factory: Callable[[], JobGateway]) -> list[list]:
@@ -176,13 +181,14 @@ def _oversize(
     found = []
     for page in gateway.scan_inline(segment=segment, total_segments=total):
         # Only the findings are kept: whole items are dropped page by page.
-        oversize = _detect(INLINE, page.records, scan)
+        oversize = detect(INLINE, page.records, scan)
         progress.add(items=page.scanned, findings=len(oversize))
         found += oversize
     return found
 
 
-def _detect(source: str, subjects: Iterable, scan: ScanContext) -> list[Finding]:
-    """Every finding that the kinds reading `source` detect in `subjects`."""
+def detect(source: str, subjects: Iterable, scan: ScanContext) -> list[Finding]:
+    """Every finding that the kinds reading `source` detect in `subjects` (a live read's, or a
+    batch of a recorded scan's, whose `scan` context holds just what that batch needs)."""
     detectors = [kind for kind in KINDS_BY_NAME.values() if kind.source == source]
     return [finding for subject in subjects for kind in detectors if (finding := kind.detect(subject, scan))]

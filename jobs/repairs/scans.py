@@ -4,14 +4,17 @@ A scan reads the Jobs table once, split into DynamoDB segments (Segment/TotalSeg
 separate tasks on any worker (`run_worker`) or, for `repair_stale_keys`, in the command's threads.
 Each page of a segment is recorded in one transaction: its counters, its `LastEvaluatedKey` and
 the items the findings depend on (items with a key, projected as the key scan projects them, and
-items over the offload margin). A worker killed mid-segment therefore leaves the segment at its
-last recorded page; once its lease expires, any worker's periodic `scans_reclaim()` hands it to a
-new task, which resumes from that key.
+items over the offload margin) with the keys they name. A worker killed mid-segment therefore
+leaves the segment at its last recorded page; once its lease expires, any worker's periodic
+`scans_reclaim()` hands it to a new task, which resumes from that key.
 
 While a worker runs a segment or the listing, a heartbeat thread renews its lease. When the last
 segment is done, the listing of `jobs/` runs (after every key was read, as scanner.py requires)
-under a lease of its own, and the scanner's detection runs on the recorded
-items (`RecordedItems`), so the findings are those `stale_keys_scan` gives for a live read.
+under a lease of its own, recorded page by page in the same way and resumed after its last
+recorded key. Then the findings are made in the database, in bounded memory: the recorded items
+and objects are walked in batches (`REPAIR_SCAN_BATCH`), each batch given to the scanner's
+detection with just the listed objects and named keys it needs (one query), so the findings are
+those `stale_keys_scan` gives for a live read.
 """
 
 import json
@@ -21,28 +24,28 @@ import uuid
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import timedelta
-from itertools import islice
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, F, OuterRef, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 
 from core.dynamo.item_size import item_size
 from core.dynamo.stored_items import item_from_stored_text, stored_item_text
 from core.errors import InvalidInput
 from jobs.gateway import KEYED_PROJECTION, STEPS_KEY, JobGateway, JobRecord, ScanPage
-from jobs.models import Scan, ScanFinding, ScannedItem, ScanSegment
+from jobs.models import ListedObject, Scan, ScanFinding, ScanNamedKey, ScannedItem, ScanSegment
+from jobs.steps_store import KEY_PREFIX, ExecutionStepsStore, ObjectPage, key_names, listable_key
 
 from .findings import DEFAULT_MIN_ORPHAN_AGE, OVERSIZE_INLINE, Finding
-from .kinds import KINDS
-from .scanner import MAX_SEGMENTS, stale_keys_scan
+from .kinds import INLINE, KEYED, KINDS, OBJECTS, ScanContext
+from .scanner import MAX_SEGMENTS, detect, sources_of
 
 logger = logging.getLogger(__name__)
 
-RECORD_BATCH = 1000  # recorded items replayed per page
 # Pages are recorded one at a time per process: the command's segment threads read DynamoDB in
 # parallel, but SQLite takes one writer at a time (and an in-memory one refuses a second at once).
 _recording = threading.Lock()
@@ -113,7 +116,7 @@ def scan_findings(scan: Scan, *, kinds: Collection[str] | None = None, query: st
         rows = rows.filter(kind__in=list(kinds))
     if query:
         rows = rows.filter(data__contains=stored_text_of(query))  # narrowed in SQL, then checked exactly
-    findings = [Finding.from_dict(json.loads(row.data)) for row in rows.order_by("position")]
+    findings = [Finding.from_dict(json.loads(row.data)) for row in rows.order_by("order", "pk")]
     return [finding for finding in findings if not query or query in finding.job_id or query in (finding.s3_key or "")]
 
 
@@ -148,9 +151,17 @@ def scan_run_here(scan: Scan, *, on_page: Callable[[ScanPage], None] | None = No
     return scan
 
 
-def segment_run(segment_id: int, owner: str, *, on_page: Callable[[ScanPage], None] | None = None) -> None:
+def segment_run(
+    segment_id: int,
+    owner: str,
+    *,
+    on_page: Callable[[ScanPage], None] | None = None,
+    on_listing_page: Callable[[ObjectPage], None] | None = None,
+    on_batch: Callable[[list, ScanContext], None] | None = None,
+) -> None:
     """Read one segment from its last recorded key, recording page by page; the last segment to
-    finish runs the listing. Returns quietly when the segment is no longer this run's."""
+    finish runs the listing (`on_listing_page` and `on_batch` are handed to it). Returns quietly
+    when the segment is no longer this run's."""
     claimed = ScanSegment.objects.filter(pk=segment_id, owner=owner, status=ScanSegment.PENDING).update(
         status=ScanSegment.RUNNING, lease_until=_lease_end(), runs=F("runs") + 1
     )
@@ -166,7 +177,7 @@ def segment_run(segment_id: int, owner: str, *, on_page: Callable[[ScanPage], No
             _read_segment(segment, scan, owner, on_page)
         listing_owner = _claim_listing(scan.pk)
         if listing_owner:
-            listing_run(scan.pk, listing_owner)
+            listing_run(scan.pk, listing_owner, on_page=on_listing_page, on_batch=on_batch)
     except LeaseLost:
         logger.info("Scan %s segment %s: lease lost, left to its new owner.", scan.pk, segment.number)
     except Exception as err:
@@ -183,6 +194,7 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
     )
     for page in pages:
         kept = []
+        named = set()
         read = 0
         for record in page.records:
             size = item_size(record.item)
@@ -190,6 +202,7 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
             if STEPS_KEY in record.item:
                 projected = {name: record.item[name] for name in KEYED_PROJECTION if name in record.item}
                 kept.append(ScannedItem(scan_id=scan.pk, read=ScannedItem.KEYED, item=stored_item_text(projected)))
+                named |= {key for key in key_names(record.item[STEPS_KEY]) if listable_key(key)}
             elif size > margin:  # only these can be oversize_inline findings: the rest is dropped here
                 kept.append(ScannedItem(scan_id=scan.pk, read=ScannedItem.INLINE, item=stored_item_text(record.item)))
         counters = {
@@ -210,6 +223,7 @@ def _read_segment(segment: ScanSegment, scan: Scan, owner: str, on_page) -> None
                 raise LeaseLost
             Scan.objects.filter(pk=scan.pk).update(**counters)
             ScannedItem.objects.bulk_create(kept)
+            ScanNamedKey.objects.bulk_create(ScanNamedKey(scan_id=scan.pk, key=key) for key in named)
         if on_page is not None:
             on_page(page)
 
@@ -264,37 +278,159 @@ def _claim_listing(scan_id: int) -> str | None:
     return token if won else None
 
 
-def listing_run(scan_id: int, owner: str) -> None:
-    """List jobs/, make the findings from the recorded items and the listing, and complete the scan."""
+def listing_run(
+    scan_id: int,
+    owner: str,
+    *,
+    on_page: Callable[[ObjectPage], None] | None = None,
+    on_batch: Callable[[list, ScanContext], None] | None = None,
+) -> None:
+    """List jobs/ (from where a run before this one stopped), make the findings from the recorded
+    items and the listing, and complete the scan. `on_page` is called after each listing page is
+    recorded, `on_batch` with each batch the detection is given."""
     scan = Scan.objects.get(pk=scan_id)
     if scan.listing_owner != owner or scan.status != Scan.RUNNING:
         return
     try:
         with _heartbeat(lambda: _renew_listing(scan_id, owner)):
-            report = stale_keys_scan(
-                kinds=scan.kinds,
-                min_orphan_age=scan.min_orphan_age,
-                gateway_factory=lambda: RecordedItems(scan),
-            )
-        with transaction.atomic():
+            if sources_of(scan.kinds) & {KEYED, OBJECTS} and not scan.listing_done:
+                _list_objects(scan, owner, on_page)
+            findings_count = _make_findings(scan, owner, on_batch)
+        with _recording, transaction.atomic():
             done = Scan.objects.filter(pk=scan_id, listing_owner=owner, status=Scan.RUNNING).update(
-                status=Scan.DONE,
-                finished_at=timezone.now(),
-                objects_listed=report.objects_listed,
-                findings_count=len(report.findings),
+                status=Scan.DONE, finished_at=timezone.now(), findings_count=findings_count
             )
             if not done:
                 raise LeaseLost
-            ScanFinding.objects.bulk_create(
-                ScanFinding(scan_id=scan_id, position=number, kind=finding.kind, data=json.dumps(finding.to_dict()))
-                for number, finding in enumerate(report.findings)
-            )
-            ScannedItem.objects.filter(scan_id=scan_id).delete()  # served their purpose
+            for model in (ScannedItem, ScanNamedKey, ListedObject):  # served their purpose
+                model.objects.filter(scan_id=scan_id).delete()
     except LeaseLost:
         logger.info("Scan %s listing: lease lost, left to its new owner.", scan_id)
     except Exception as err:
         _fail(scan_id, err)
         raise
+
+
+def _list_objects(scan: Scan, owner: str, on_page) -> None:
+    """Record the listing page by page: each page's objects, its last key and the counters in one
+    transaction, on condition that this run still owns the listing."""
+    last_key = scan.listing_last_key
+    for page in ExecutionStepsStore().list_pages(KEY_PREFIX, start_after=last_key):
+        last_key = page.objects[-1].key if page.objects else last_key
+        with _recording, transaction.atomic():
+            held = Scan.objects.filter(pk=scan.pk, listing_owner=owner, status=Scan.RUNNING).update(
+                listing_last_key=last_key,
+                listing_done=not page.more,
+                list_requests=F("list_requests") + 1,
+                objects_listed=F("objects_listed") + len(page.objects),
+                listing_lease_until=_lease_end(),
+            )
+            if not held:
+                raise LeaseLost
+            ListedObject.objects.bulk_create(
+                ListedObject(scan_id=scan.pk, key=o.key, size=o.size, last_modified=o.last_modified, etag=o.etag or "")
+                for o in page.objects
+            )
+        if on_page is not None:
+            on_page(page)
+
+
+# ---- the findings, from the record, in bounded memory ----
+
+
+def _make_findings(scan: Scan, owner: str, on_batch) -> int:
+    """Give the scanner's detection the recorded items and objects batch by batch, and record the
+    findings of each batch, on condition that this run still owns the listing. Starts over if a
+    run before this one stopped midway. Returns the number of findings."""
+    with _recording, transaction.atomic():
+        _hold_listing(scan.pk, owner)
+        ScanFinding.objects.filter(scan=scan).delete()  # a stopped run's, if any
+    context = ScanContext(
+        objects={},
+        named=frozenset(),
+        now=datetime.now(UTC),
+        min_orphan_age=scan.min_orphan_age,
+        margin=settings.EXECUTION_STEPS_OFFLOAD_BYTES,
+    )
+    sources = sources_of(scan.kinds)
+    batches = []
+    if sources & {KEYED, OBJECTS}:
+        batches += [_keyed_batches(scan, context), _object_batches(scan, context)]
+    if INLINE in sources:
+        batches.append(_inline_batches(scan, context))
+    count = 0
+    for source, subjects, batch_context in (batch for walk in batches for batch in walk):
+        if on_batch is not None:
+            on_batch(subjects, batch_context)
+        found = [finding for finding in detect(source, subjects, batch_context) if finding.kind in scan.kinds]
+        if not found:
+            continue
+        with _recording, transaction.atomic():
+            _hold_listing(scan.pk, owner)
+            ScanFinding.objects.bulk_create(
+                ScanFinding(scan=scan, order=finding.order_bytes, kind=finding.kind, data=json.dumps(finding.to_dict()))
+                for finding in found
+            )
+        count += len(found)
+    return count
+
+
+def _keyed_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, list, ScanContext]]:
+    """Items with a key, each batch with the listed objects its string keys name."""
+    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.KEYED), text="item"):
+        records = [JobRecord(item_from_stored_text(row.item)) for row in rows]
+        keys = [key for record in records if isinstance(key := record.item[STEPS_KEY], str) and listable_key(key)]
+        listed = ListedObject.objects.filter(scan=scan, key__in=keys) if keys else []
+        yield KEYED, records, replace(context, objects={row.key: row.stored_object() for row in listed})
+
+
+def _object_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, list, ScanContext]]:
+    """Listed objects, each batch with those of its keys that some job names."""
+    for rows in _batches(ListedObject.objects.filter(scan=scan)):
+        named = ScanNamedKey.objects.filter(scan=scan, key__in=[row.key for row in rows]).values_list("key", flat=True)
+        yield OBJECTS, [row.stored_object() for row in rows], replace(context, named=frozenset(named))
+
+
+def _inline_batches(scan: Scan, context: ScanContext) -> Iterator[tuple[str, list, ScanContext]]:
+    """Items over the offload margin without a key."""
+    for rows in _batches(ScannedItem.objects.filter(scan=scan, read=ScannedItem.INLINE), text="item"):
+        yield INLINE, [JobRecord(item_from_stored_text(row.item)) for row in rows], context
+
+
+def _batches(rows: QuerySet, *, text: str | None = None) -> Iterator[list]:
+    """`rows` by primary key, `REPAIR_SCAN_BATCH` at a time, each batch from where the one before
+    ended, so no more than a batch is ever loaded. With `text` (a column of stored items, which may
+    be 400 KB each), a batch also stops before its `text` exceeds `REPAIR_SCAN_BATCH_BYTES` (a
+    first query reads the lengths only); it holds at least one row."""
+    last = 0
+    while True:
+        following = rows.filter(pk__gt=last).order_by("pk")
+        if text is None:
+            batch = list(following[: settings.REPAIR_SCAN_BATCH])
+        else:
+            lengths = following.values_list("pk", Length(text))[: settings.REPAIR_SCAN_BATCH]
+            batch = list(rows.filter(pk__in=_within_bytes(lengths)).order_by("pk"))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].pk
+
+
+def _within_bytes(lengths) -> list[int]:
+    """The first of (pk, length) whose lengths add up to REPAIR_SCAN_BATCH_BYTES (at least one)."""
+    kept, total = [], 0
+    for pk, length in lengths:
+        total += length
+        if kept and total > settings.REPAIR_SCAN_BATCH_BYTES:
+            break
+        kept.append(pk)
+    return kept
+
+
+def _hold_listing(scan_id: int, owner: str) -> None:
+    """Renew the listing's lease, or raise LeaseLost when another run owns it now."""
+    if not _renew_listing(scan_id, owner):
+        raise LeaseLost
 
 
 def _fail(scan_id: int, err: Exception) -> None:
@@ -403,28 +539,6 @@ def scans_schedule() -> Scan | None:
         return scan_start(origin="schedule", schedule_slot=slot)
     except IntegrityError:  # another worker started it
         return None
-
-
-# ---- the scanner's inputs, from the record ----
-
-
-class RecordedItems:
-    """What `stale_keys_scan` reads through a gateway, served from a scan's recorded items."""
-
-    def __init__(self, scan: Scan):
-        self.scan = scan
-
-    def scan_keyed(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
-        return self._pages(ScannedItem.KEYED)
-
-    def scan_inline(self, *, segment: int = 0, total_segments: int = 1) -> Iterator[ScanPage]:
-        return self._pages(ScannedItem.INLINE)
-
-    def _pages(self, read: str) -> Iterator[ScanPage]:
-        texts = ScannedItem.objects.filter(scan=self.scan, read=read).order_by("pk").values_list("item", flat=True)
-        rows = texts.iterator(chunk_size=RECORD_BATCH)
-        while batch := list(islice(rows, RECORD_BATCH)):
-            yield ScanPage(records=[JobRecord(item_from_stored_text(text)) for text in batch], scanned=len(batch))
 
 
 # ---- small parts ----

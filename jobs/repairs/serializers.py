@@ -42,6 +42,7 @@ class ScanSerializer(ScanSummarySerializer):
     requests = serializers.IntegerField(help_text="Scan requests made to DynamoDB.")
     capacity_units = serializers.FloatField(allow_null=True, help_text="Read units, when DynamoDB reports them.")
     objects_listed = serializers.IntegerField()
+    list_requests = serializers.IntegerField(help_text="ListObjectsV2 requests of the listing of jobs/ in S3.")
     findings_count = serializers.IntegerField(allow_null=True, help_text="Once done.")
     error = serializers.CharField(allow_blank=True, help_text="Why the scan failed.")
 

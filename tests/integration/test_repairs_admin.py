@@ -59,7 +59,10 @@ def test_the_latest_scan_findings_by_kind_without_any_aws_request(world, repaire
     assert set(tokens(html)) == {"both", "both-2", "dangling", "oversize"}  # the orphan is young: waiting
     assert 'value="kind:dangling_key"' in html  # repair all of a kind
     assert re.search(r"Findings of scan \d+, finished .* 7 items read in 1 request", " ".join(html.split()))
-    assert 'id="scan-history"' in html and "Scan now" in html
+    assert "5 objects listed under <code>jobs/</code> in 1 request." in " ".join(html.split())
+    history = html[html.index('id="scan-history"') :]
+    assert '<th scope="col">List requests</th>' in history and "<td>7</td><td>1</td><td>1</td>" in history
+    assert "Scan now" in html
 
 
 def test_kind_filter_and_job_search(world, repairer):

@@ -75,6 +75,7 @@ def test_a_scan_started_from_the_api_runs_on_a_worker_and_becomes_the_latest(wor
     done = client.get(location).json()
     assert done["status"] == "done" and done["findings_count"] == 4 and done["segments_done"] == done["segments"]
     assert done["items_scanned"] == 6 and done["requests"] == done["segments"]
+    assert done["objects_listed"] == 4 and done["list_requests"] == 1
     assert client.get(URL).json()["scan"]["id"] == started.json()["id"]
 
 

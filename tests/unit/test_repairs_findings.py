@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from boto3.dynamodb.types import Binary
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jobs.repairs.findings import (
     BOTH_PRESENT,
@@ -13,6 +15,7 @@ from jobs.repairs.findings import (
     fingerprint,
     human_seconds,
 )
+from jobs.repairs.kinds import KINDS
 from jobs.steps_store import StoredObject, foreign_key_problem, job_id_of_key, key_names, names_nothing
 
 
@@ -120,3 +123,28 @@ def test_a_finding_survives_its_round_trip_through_a_form():
 )
 def test_human_seconds(seconds, text):
     assert human_seconds(seconds) == text
+
+
+# Job ids and keys as upstream may store them: NUL, lone surrogates, characters past the BMP
+# (whose UTF-16 order differs from code point order), and ids that are prefixes of one another.
+odd_text = st.text(st.sampled_from(["a", "b", "\x00", "\x01", "\ud800", "\udfff", "\uffff", "é", "😀"]), max_size=4)
+odd_findings = st.builds(
+    Finding,
+    kind=st.sampled_from(KINDS[:2]),
+    job_id=odd_text | st.text(st.characters(exclude_categories=())),
+    s3_key=st.none() | odd_text,
+    detail=st.just(""),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(odd_findings, odd_findings)
+def test_order_bytes_compare_as_the_sort_key_does(first, second):
+    assert (first.order_bytes < second.order_bytes) == (first.sort_key < second.sort_key)
+    assert (first.order_bytes == second.order_bytes) == (first.sort_key == second.sort_key)
+
+
+def test_order_bytes_keep_the_boundary_between_job_id_and_key():
+    first = Finding(kind=BOTH_PRESENT, job_id="a", s3_key="b", detail="")
+    second = Finding(kind=BOTH_PRESENT, job_id="a\x00", s3_key="a", detail="")
+    assert first.sort_key < second.sort_key and first.order_bytes < second.order_bytes
