@@ -340,7 +340,8 @@ def _scan(results: Results) -> str:
     whole = results.table
     head = (
         "## 3. Repair scan\n\n"
-        "`stale_keys_scan` (the scanner of every recorded scan, which the admin page and the API show) over "
+        "`stale_keys_scan` (the table read in one process, in segment threads, with the rules that make the "
+        "findings of every recorded scan, which the admin page and the API show) over "
         f"the whole Jobs table ({whole.items:,} items), with 1, 2 and 4 parallel segments. Bytes are the Scan "
         "response bodies, counted by a botocore `after-call` hook on each segment thread's own client (the "
         "scanner's `gateway_factory` attaches it), and the `jobs/` listing's responses on the S3 client. The "

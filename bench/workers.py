@@ -41,6 +41,8 @@ class ScanFigures:
     requests: int
     bytes_read: int
     read_units: float | None
+    list_requests: int
+    objects_listed: int
     findings: int
     resumed: int = 0
 
@@ -203,6 +205,8 @@ def figures_of(scan, label: str, workers: int) -> ScanFigures:
         requests=scan.requests,
         bytes_read=scan.bytes_read,
         read_units=scan.capacity_units,
+        list_requests=scan.list_requests,
+        objects_listed=scan.objects_listed,
         findings=scan.findings_count or 0,
         resumed=scan_progress(scan)["resumed"],
     )
@@ -304,6 +308,8 @@ def render(options, scans: list[ScanFigures], views: list[ViewFigures], walks, *
                 "Scan requests",
                 "bytes read",
                 "read units",
+                "List requests",
+                "objects listed",
                 "findings",
                 "segments resumed",
             ],
@@ -316,6 +322,8 @@ def render(options, scans: list[ScanFigures], views: list[ViewFigures], walks, *
                     f"{scan.requests:,}",
                     f"{scan.bytes_read / 1e6:,.1f} MB",
                     "not reported" if scan.read_units is None else f"{scan.read_units:,.0f}",
+                    f"{scan.list_requests:,}",
+                    f"{scan.objects_listed:,}",
                     f"{scan.findings:,}",
                     scan.resumed,
                 ]

@@ -452,8 +452,9 @@ class WorkerLost(Exception):
 def scans_reclaim() -> int:
     """Hand each segment or listing whose lease expired (its worker died or hangs) to a new task,
     which resumes it, and mark the dead worker's task row failed. A segment not claimed within a
-    lease of its creation (a command stopped before it started its threads, or a task lost) is
-    handed over too. Conditional on the expired owner, so concurrent reclaimers hand each one once."""
+    lease of its creation (a command stopped before it started its threads, or a task lost), and a
+    listing not claimed within a lease of the last segment's end, are handed over too. Conditional
+    on the expired owner, so concurrent reclaimers hand each one once."""
     from .tasks import scan_listing_task, scan_segment_task
 
     now = timezone.now()
@@ -479,7 +480,16 @@ def scans_reclaim() -> int:
                 _abandon_task_rows(scan_segment_task, [segment.pk, segment.owner])
                 scan_segment_task.enqueue(segment.pk, token)
                 handed += 1
-    for scan in Scan.objects.filter(status=Scan.RUNNING, listing_lease_until__lt=now).exclude(listing_owner=""):
+    expired_listings = Scan.objects.filter(status=Scan.RUNNING, listing_lease_until__lt=now).exclude(listing_owner="")
+    # Every segment done a lease ago and no listing claimed: the last segment's worker died between
+    # recording its last page and claiming the listing.
+    segments = ScanSegment.objects.filter(scan_id=OuterRef("pk"))
+    unclaimed = (
+        Scan.objects.filter(status=Scan.RUNNING, listing_owner="")
+        .exclude(Exists(segments.exclude(status=ScanSegment.DONE)))
+        .exclude(Exists(segments.filter(lease_until__gte=now)))
+    )
+    for scan in [*expired_listings, *unclaimed]:
         token = _token()
         with transaction.atomic():
             if Scan.objects.filter(pk=scan.pk, listing_owner=scan.listing_owner).update(

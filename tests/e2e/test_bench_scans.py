@@ -24,12 +24,15 @@ def test_every_scan_reads_the_table_once_whatever_the_workers_and_a_killed_one(r
         "4 workers",
         "2 workers, one killed (SIGKILL) mid-segment and replaced",
     ]
-    # items, Scan requests, bytes read, read units and findings: the same for every run
-    assert len({tuple(run[2:3] + run[4:8]) for run in runs}) == 1
-    items, requests, read_units, findings = runs[0][2], int(runs[0][4]), runs[0][6], int(runs[0][7])
+    # items, Scan requests, bytes read, read units, List requests, objects listed and findings:
+    # the same for every run
+    assert len({tuple(run[2:3] + run[4:10]) for run in runs}) == 1
+    items, requests, read_units, findings = runs[0][2], int(runs[0][4]), runs[0][6], int(runs[0][9])
     assert items == f"{JOBS:,}" and requests >= 10 and read_units != "not reported"
+    # one object per 100 jobs (offloaded) and one orphan per 1,000: a single page of the listing
+    assert (runs[0][7], runs[0][8]) == ("1", f"{JOBS // 100 + JOBS // 1000:,}")
     assert findings == 3 * JOBS // 1000  # both_present, dangling_key and orphan_object, one of each per 1,000
-    assert [run[8] for run in runs] == ["0", "0", "0", "1"]  # segments resumed
+    assert [run[10] for run in runs] == ["0", "0", "0", "1"]  # segments resumed
     assert "resumed from the recorded key, no page read twice." in scans
 
 

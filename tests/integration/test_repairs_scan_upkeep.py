@@ -160,3 +160,32 @@ def test_pruning_deletes_the_task_rows_of_pruned_scans_only(aws, settings):
     assert not Scan.objects.filter(pk=old.pk).exists() and Scan.objects.filter(pk=new.pk).exists()
     (kept,) = task_rows(scan_segment_task)
     assert kept.args_kwargs["args"][0] == new.segment_set.get().pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scan_whose_last_segment_worker_died_before_claiming_the_listing_is_completed(aws):
+    World().plant_each_kind()
+    live = stale_keys_scan(kinds=KINDS)
+    scan = scan_start(origin="api", segments=1)
+    segment = scan.segment_set.get()
+    (row,) = task_rows(scan_segment_task)
+    row.claim("dead-worker")
+
+    def die_before_the_listing(page):
+        raise Killed  # the last page is recorded (done); the listing is never claimed
+
+    with pytest.raises(Killed):
+        segment_run(segment.pk, segment.owner, on_page=die_before_the_listing)
+    segment.refresh_from_db()
+    assert segment.status == ScanSegment.DONE and Scan.objects.get(pk=scan.pk).listing_owner == ""
+    assert scans_reclaim() == 0  # within a lease of the segment's end: its worker may still claim it
+
+    expire_leases(scan)
+    assert scans_reclaim() == 1 and scans_reclaim() == 0
+    row.refresh_from_db()
+    assert row.status == "FAILED"
+    run_worker_until_idle()
+
+    scan.refresh_from_db()
+    assert scan.status == Scan.DONE
+    assert [f.as_json() for f in scan_findings(scan)] == [f.as_json() for f in live.findings]
