@@ -118,6 +118,10 @@ def test_a_dry_run_and_a_preview_change_nothing(world, capsys):
     call_command("repair_stale_keys", "--kind", "all", "--min-orphan-age", "0")
     printed = capsys.readouterr().out
     assert "Dry run: nothing was changed" in printed and "Findings: 4" in printed
+    items_read = f"read {len(items)} items (Scan requests: 1)"
+    assert (
+        f"{items_read} and listed {len(objects)} objects under s3://job-artifacts/jobs/ (List requests: 1)" in printed
+    )
     plans = stale_key_preview(findings=stale_keys_scan(kinds=KINDS).findings, min_orphan_age=0)
     assert [plan.status for plan in plans] == ["ready"] * 4
     assert plans[0].change.startswith(

@@ -136,9 +136,9 @@ class Command(AwsCommand):
                 self.stdout.write(style(f"    {outcome.status}: {outcome.message}"))
         counts = ", ".join(f"{kind} {sum(1 for f in findings if f.kind == kind)}" for kind in scan.kinds)
         self.stdout.write(
-            f"Scan {scan.pk}: read {scan.items_scanned:,} items in {scan.requests:,} requests, and listed "
-            f"{scan.objects_listed:,} objects under s3://{settings.AWS_STORAGE_BUCKET_NAME}/jobs/ in "
-            f"{scan.seconds:.1f} s. Findings: {len(findings)} ({counts})."
+            f"Scan {scan.pk}: read {scan.items_scanned:,} items (Scan requests: {scan.requests:,}) and listed "
+            f"{scan.objects_listed:,} objects under s3://{settings.AWS_STORAGE_BUCKET_NAME}/jobs/ (List requests: "
+            f"{scan.list_requests:,}) in {scan.seconds:.1f} s. Findings: {len(findings)} ({counts})."
         )
         if not apply:
             self.stdout.write(
