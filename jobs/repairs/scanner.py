@@ -1,5 +1,8 @@
-"""The one stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3,
-each item and object handed to the kinds that read that source (kinds.py decides what is a finding).
+"""The stale-key scanner: DynamoDB Scans of the Jobs table and a listing of `jobs/` in S3, each
+item and object handed to the kinds that read that source (`detect`; kinds.py decides what is a
+finding). Recorded scans (scans.py) read the same way, page by page on workers, and give their
+records to `detect` batch by batch; `stale_keys_scan` makes the whole read in this process, in
+memory (the benchmark's scan section, and the reference the tests hold recorded scans to).
 
 Cost. The key scan filters on `attribute_exists(execution_steps_s3_key)` and projects the id,
 the steps pair and `updated_at`: items without a key come back as nothing, offloaded items as a
@@ -38,7 +41,6 @@ from .findings import DEFAULT_MIN_ORPHAN_AGE, Finding
 from .kinds import DEFAULT_KINDS, INLINE, KEYED, KINDS, KINDS_BY_NAME, OBJECTS, ScanContext
 
 MAX_SEGMENTS = 64
-MAX_JOB_ID_BYTES = 2048  # DynamoDB's limit for a partition key value
 
 
 @dataclass
@@ -88,13 +90,9 @@ def stale_keys_scan(
     segments: int = 1,
     min_orphan_age: int = DEFAULT_MIN_ORPHAN_AGE,
     progress: ScanProgress | None = None,
-    job_id: str | None = None,
     gateway_factory: Callable[[], JobGateway] = JobGateway,
-    store: ExecutionStepsStore | None = None,
 ) -> ScanReport:
-    """The current findings of `kinds`, sorted (the same for any number of `segments`). With
-    `job_id` and without oversize_inline among `kinds`, that one job is still sized (a single
-    read), so a job's own page can show its oversize finding."""
+    """The current findings of `kinds`, sorted (the same for any number of `segments`)."""
     unknown = set(kinds) - set(KINDS)
     if unknown or not kinds:
         raise InvalidInput(f"Kinds are {', '.join(KINDS)}; got {', '.join(sorted(unknown)) or 'none'}.")
@@ -103,7 +101,6 @@ def stale_keys_scan(
     if min_orphan_age < 0:
         raise InvalidInput("The minimum orphan age cannot be negative.")
     progress = progress or ScanProgress()
-    store = store or ExecutionStepsStore()
     sources = sources_of(kinds)
     findings: list[Finding] = []
     table_scans: dict[str, int] = {}
@@ -123,7 +120,7 @@ def stale_keys_scan(
             for record in part
         ]
         table_scans["keys"] = progress.items - before
-        objects = {stored.key: stored for stored in store.list_objects(KEY_PREFIX)}
+        objects = {stored.key: stored for stored in ExecutionStepsStore().list_objects(KEY_PREFIX)}
         objects_listed = len(objects)
         named = frozenset().union(*(key_names(record.item[STEPS_KEY]) for record in keyed))
         scan = replace(scan, objects=objects, named=named, now=datetime.now(UTC))
@@ -134,15 +131,7 @@ def stale_keys_scan(
         read = partial(_oversize, scan=scan, progress=progress)
         findings += [finding for part in _in_segments(segments, read, gateway_factory) for finding in part]
         table_scans["inline sizes"] = progress.items - before
-    elif job_id and len(job_id.encode("utf-8")) <= MAX_JOB_ID_BYTES:
-        record = gateway_factory().get(job_id)
-        if record is not None and STEPS in record.item and STEPS_KEY not in record.item:
-            findings += detect(INLINE, [record], scan)
-    inline_kinds = {name for name, kind in KINDS_BY_NAME.items() if kind.source == INLINE}
-    wanted = sorted(
-        (finding for finding in findings if finding.kind in kinds or finding.kind in inline_kinds),
-        key=lambda finding: finding.sort_key,
-    )
+    wanted = sorted((finding for finding in findings if finding.kind in kinds), key=lambda finding: finding.sort_key)
     return ScanReport(
         findings=wanted,
         kinds=tuple(kind for kind in KINDS if kind in kinds),

@@ -32,6 +32,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from core.dynamo.item_size import item_size
 from core.dynamo.stored_items import item_from_stored_text, stored_item_text
@@ -508,8 +509,6 @@ def scans_reclaim() -> int:
 def _abandon_task_rows(task, args: list) -> None:
     """Mark failed the task engine's RUNNING rows of `task` called with `args`: their worker stopped
     without finishing them (a row of a worker that is only slow is set again when it finishes)."""
-    from django_tasks_db.models import DBTaskResult
-
     for row in DBTaskResult.objects.running().filter(task_path=task.module_path):
         if row.args_kwargs.get("args") == args:
             row.set_failed(WorkerLost("The worker stopped before the task finished; another worker resumed it."))
@@ -530,8 +529,6 @@ def scans_prune() -> int:
     deleted = old.count()
     if deleted:
         old.delete()
-        from django_tasks_db.models import DBTaskResult
-
         DBTaskResult.objects.finished().filter(finished_at__lt=kept[-1][1]).delete()
     return deleted
 
